@@ -1,0 +1,181 @@
+/**
+ * What the tunnel benchmarks share: a tunnel over loopback TCP with a forwarder in front, and
+ * the baseline it is measured against — one userspace relay doing the same job.
+ *
+ * @module
+ */
+import { silentLogger } from "../../tunnel/log.ts";
+import { Outbound } from "../../tunnel/outbound.ts";
+import {
+  daemonCodec,
+  managerDaemonCodec,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  Role,
+} from "../../tunnel/protocol/mod.ts";
+import { closeQuietly } from "../../tunnel/relay.ts";
+import { Session } from "../../tunnel/session.ts";
+import { TcpForwarder } from "../../tunnel/tcp_forwarder.ts";
+
+/** Something that listens on loopback and leads to `target`. */
+export interface Path extends AsyncDisposable {
+  port: number;
+}
+
+/**
+ * The path under test: a TCP forwarder → a session over a loopback TCP connection → the far
+ * session's outbound dialer → `targetPort`.
+ *
+ * @param targetPort where the far side dials
+ * @returns the forwarder's port; dispose to tear all down
+ */
+export async function tunnelPath(targetPort: number): Promise<Path> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [dialed, accepted] = await Promise.all([
+    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+    listener.accept(),
+  ]);
+  dialed.setNoDelay(true);
+  accepted.setNoDelay(true);
+  const outbound = new Outbound({ logger: silentLogger });
+  const hello = (role: Role) => ({
+    role,
+    minProtocol: MIN_PROTOCOL_VERSION,
+    maxProtocol: PROTOCOL_VERSION,
+    software: "bench",
+  });
+  const [near, far] = await Promise.all([
+    Session.connect(dialed, {
+      side: "dialer",
+      hello: hello(Role.Daemon),
+      codec: daemonCodec,
+      logger: silentLogger,
+    }),
+    Session.connect(accepted, {
+      side: "acceptor",
+      hello: hello(Role.Manager),
+      codec: managerDaemonCodec,
+      logger: silentLogger,
+      onStream: (s) => outbound.handle(s),
+    }),
+  ]);
+  const forwarder = TcpForwarder.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    target: { host: "127.0.0.1", port: targetPort },
+    opener: near,
+    logger: silentLogger,
+  });
+  return {
+    port: forwarder.port,
+    async [Symbol.asyncDispose]() {
+      await forwarder.close();
+      await near.close();
+      await far.close();
+      await outbound.close();
+    },
+  };
+}
+
+/**
+ * The baseline: one userspace relay (a read/write loop each way on reused buffers) between a
+ * loopback listener and `targetPort` — what any port-forwarder does at the least.
+ *
+ * @param targetPort where the relay dials
+ * @returns the relay's port; dispose to stop it
+ */
+export function relayPath(targetPort: number): Path {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const serving = (async () => {
+    const relays: Promise<void>[] = [];
+    for await (const client of listener) {
+      relays.push((async () => {
+        const server = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
+        client.setNoDelay(true);
+        server.setNoDelay(true);
+        conns.add(client).add(server);
+        await Promise.all([copy(client, server), copy(server, client)]);
+        closeQuietly(client);
+        closeQuietly(server);
+        conns.delete(client);
+        conns.delete(server);
+      })());
+    }
+    await Promise.allSettled(relays);
+  })();
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      closeQuietly(listener);
+      for (const conn of conns) closeQuietly(conn);
+      await serving;
+    },
+  };
+}
+
+async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
+      let written = 0;
+      while (written < n) written += await to.write(buffer.subarray(written, n));
+    }
+    await to.closeWrite();
+  } catch {
+    // One side went away; the other is closed by the caller.
+  }
+}
+
+/**
+ * A TCP server on loopback; `handle` serves each connection, which is closed afterwards.
+ *
+ * @param handle what to do with a connection
+ * @returns its port; dispose to stop it
+ */
+export function server(handle: (conn: Deno.TcpConn) => Promise<void>): Path {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const tasks: Promise<void>[] = [];
+    for await (const conn of listener) {
+      conn.setNoDelay(true);
+      tasks.push(handle(conn).catch(() => {}).finally(() => closeQuietly(conn)));
+    }
+    await Promise.allSettled(tasks);
+  })();
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      closeQuietly(listener);
+      await serving;
+    },
+  };
+}
+
+/**
+ * Writes all of `data`.
+ *
+ * @param conn where to
+ * @param data what
+ */
+export async function writeFully(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < data.length) written += await conn.write(data.subarray(written));
+}
+
+/**
+ * Reads exactly `p.length` bytes.
+ *
+ * @param conn where from
+ * @param p where to
+ * @returns false when the stream ended first
+ */
+export async function readFully(conn: Deno.Conn, p: Uint8Array): Promise<boolean> {
+  let got = 0;
+  while (got < p.length) {
+    const n = await conn.read(p.subarray(got));
+    if (n === null) return false;
+    got += n;
+  }
+  return true;
+}

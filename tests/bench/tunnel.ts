@@ -1,0 +1,170 @@
+/**
+ * The tunnel's figures: throughput, round-trip latency and many concurrent streams, each
+ * against one userspace relay moving the same bytes in the same run.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { type BenchOptions, type BenchResult, figure, percentile, round } from "./result.ts";
+import { type Path, readFully, relayPath, server, tunnelPath, writeFully } from "./fixtures.ts";
+
+const MiB = 1024 * 1024;
+
+/** A sink that counts what it reads and, at the end, answers with the count (8 bytes). */
+function countingSink(): Path {
+  return server(async (conn) => {
+    const buffer = new Uint8Array(256 * 1024);
+    let total = 0n;
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      total += BigInt(n);
+    }
+    const reply = new Uint8Array(8);
+    new DataView(reply.buffer).setBigUint64(0, total);
+    await writeFully(conn, reply);
+  });
+}
+
+/** Bytes per second for pushing `bytes` through the path at `port` into the sink. */
+async function pushThrough(port: number, bytes: number): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  const chunk = new Uint8Array(256 * 1024).fill(0x5a);
+  const start = performance.now();
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    await writeFully(conn, chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
+  }
+  await conn.closeWrite();
+  const reply = new Uint8Array(8);
+  if (!await readFully(conn, reply)) throw new Error("the sink did not answer");
+  const seconds = (performance.now() - start) / 1000;
+  conn.close();
+  const counted = Number(new DataView(reply.buffer).getBigUint64(0));
+  if (counted !== bytes) throw new Error(`the sink counted ${counted} of ${bytes} bytes`);
+  return bytes / seconds;
+}
+
+async function throughput(options: BenchOptions): Promise<BenchResult> {
+  const bytes = (options.quick ? 256 : 1024) * MiB;
+  await using sink = countingSink();
+  await using tunnel = await tunnelPath(sink.port);
+  await using relay = relayPath(sink.port);
+  // Warm both paths up (JIT, socket buffers) before measuring.
+  await pushThrough(tunnel.port, 16 * MiB);
+  await pushThrough(relay.port, 16 * MiB);
+  const baseline = await pushThrough(relay.port, bytes);
+  const value = await pushThrough(tunnel.port, bytes);
+  return figure("tunnel_throughput", round(value), round(baseline), "bytes/s", {
+    bytes,
+    goal: "ratio >= 0.6",
+  });
+}
+
+/** An echo server for fixed-size messages. */
+function echoServer(): Path {
+  return server(async (conn) => {
+    const buffer = new Uint8Array(64 * 1024);
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      await writeFully(conn, buffer.subarray(0, n));
+    }
+  });
+}
+
+/** Round-trip times, in microseconds, of `rounds` 64-byte messages through the path. */
+async function roundTrips(port: number, rounds: number): Promise<number[]> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  const message = new Uint8Array(64).fill(1);
+  const reply = new Uint8Array(64);
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    await writeFully(conn, message);
+    if (!await readFully(conn, reply)) throw new Error("the echo server went away");
+    samples.push((performance.now() - start) * 1000);
+  }
+  conn.close();
+  return samples;
+}
+
+async function rtt(options: BenchOptions): Promise<BenchResult> {
+  const rounds = options.quick ? 2_000 : 10_000;
+  await using echo = echoServer();
+  await using tunnel = await tunnelPath(echo.port);
+  await using relay = relayPath(echo.port);
+  await roundTrips(tunnel.port, 200);
+  await roundTrips(relay.port, 200);
+  const base = await roundTrips(relay.port, rounds);
+  const through = await roundTrips(tunnel.port, rounds);
+  return figure("tunnel_rtt", round(percentile(through, 50)), round(percentile(base, 50)), "µs", {
+    p99: round(percentile(through, 99)),
+    baseline_p99: round(percentile(base, 99)),
+    rounds,
+    goal: "p50 ratio <= 1.5",
+  });
+}
+
+/** A server that answers each connection with the sha256 of everything it read. */
+function hashingServer(): Path {
+  return server(async (conn) => {
+    const hash = createHash("sha256");
+    const buffer = new Uint8Array(64 * 1024);
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      hash.update(buffer.subarray(0, n));
+    }
+    await writeFully(conn, new Uint8Array(hash.digest()));
+  });
+}
+
+/** Sends `bytes` random bytes; true when the server's hash matches ours. */
+async function sendAndVerify(port: number, bytes: number): Promise<boolean> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const hash = createHash("sha256");
+    const chunk = new Uint8Array(64 * 1024);
+    for (let sent = 0; sent < bytes; sent += chunk.length) {
+      crypto.getRandomValues(chunk);
+      hash.update(chunk);
+      await writeFully(conn, chunk);
+    }
+    await conn.closeWrite();
+    const digest = new Uint8Array(32);
+    if (!await readFully(conn, digest)) return false;
+    return Buffer.from(digest).equals(hash.digest());
+  } catch {
+    return false;
+  } finally {
+    conn.close();
+  }
+}
+
+async function streams(options: BenchOptions): Promise<BenchResult> {
+  const count = options.quick ? 250 : 1_000;
+  const bytes = MiB;
+  await using hasher = hashingServer();
+  await using tunnel = await tunnelPath(hasher.port);
+  let peakRss = Deno.memoryUsage().rss;
+  const sampler = setInterval(() => peakRss = Math.max(peakRss, Deno.memoryUsage().rss), 50);
+  const start = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: count }, () => sendAndVerify(tunnel.port, bytes)),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  const intact = results.filter(Boolean).length;
+  return figure("tunnel_streams", intact, count, "streams intact", {
+    bytes_each: bytes,
+    seconds: round(seconds),
+    peak_rss_bytes: peakRss,
+    goal: "all intact",
+  });
+}
+
+/**
+ * Runs the tunnel benchmarks.
+ *
+ * @param options quick or full
+ * @returns one figure each
+ */
+export async function benchTunnel(options: BenchOptions): Promise<BenchResult[]> {
+  return [await throughput(options), await rtt(options), await streams(options)];
+}

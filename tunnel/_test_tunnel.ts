@@ -1,0 +1,170 @@
+/**
+ * Test fixtures shared by the forwarding tests: two sessions over a loopback TCP connection,
+ * the far one serving streams with {@link Outbound}, and small echo servers.
+ *
+ * @module
+ */
+import { MemoryLogger } from "./log.ts";
+import { Outbound, type OutboundOptions } from "./outbound.ts";
+import {
+  daemonCodec,
+  type DaemonToManager,
+  managerDaemonCodec,
+  type ManagerToDaemon,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  Role,
+} from "./protocol/mod.ts";
+import { closeQuietly } from "./relay.ts";
+import { Session } from "./session.ts";
+
+/** A daemon-side session, a manager-side session serving outbound streams, and their log. */
+export interface TunnelFixture extends AsyncDisposable {
+  near: Session<DaemonToManager, ManagerToDaemon>;
+  far: Session<ManagerToDaemon, DaemonToManager>;
+  outbound: Outbound;
+  logger: MemoryLogger;
+}
+
+/**
+ * Connects two sessions over loopback TCP.
+ *
+ * @param outboundOptions options of the far side's {@link Outbound}, besides the logger
+ * @returns the fixture; dispose it to close everything
+ */
+export async function tunnelFixture(
+  outboundOptions: Partial<OutboundOptions> = {},
+): Promise<TunnelFixture> {
+  const logger = new MemoryLogger();
+  const outbound = new Outbound({ logger, ...outboundOptions });
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [dialed, accepted] = await Promise.all([
+    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+    listener.accept(),
+  ]);
+  const hello = (role: Role) => ({
+    role,
+    minProtocol: MIN_PROTOCOL_VERSION,
+    maxProtocol: PROTOCOL_VERSION,
+    software: "test",
+  });
+  const [near, far] = await Promise.all([
+    Session.connect(dialed, {
+      side: "dialer",
+      hello: hello(Role.Daemon),
+      codec: daemonCodec,
+      logger,
+      keepaliveIntervalMs: 0,
+    }),
+    Session.connect(accepted, {
+      side: "acceptor",
+      hello: hello(Role.Manager),
+      codec: managerDaemonCodec,
+      logger,
+      keepaliveIntervalMs: 0,
+      onStream: (stream) => outbound.handle(stream),
+    }),
+  ]);
+  return {
+    near,
+    far,
+    outbound,
+    logger,
+    async [Symbol.asyncDispose]() {
+      await near.close();
+      await far.close();
+      await outbound.close();
+    },
+  };
+}
+
+/** A TCP server on loopback that echoes every byte until the client half-closes. */
+export function tcpEchoServer(): AsyncDisposable & { port: number } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.TcpConn>();
+  const serving = (async () => {
+    const tasks: Promise<void>[] = [];
+    for await (const conn of listener) {
+      conns.add(conn);
+      tasks.push((async () => {
+        const buffer = new Uint8Array(64 * 1024);
+        try {
+          for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+            let written = 0;
+            while (written < n) written += await conn.write(buffer.subarray(written, n));
+          }
+          await conn.closeWrite();
+        } catch {
+          // The client went away; nothing to echo to.
+        } finally {
+          conns.delete(conn);
+          closeQuietly(conn);
+        }
+      })());
+    }
+    await Promise.all(tasks);
+  })();
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      closeQuietly(listener);
+      for (const conn of conns) closeQuietly(conn);
+      await serving;
+    },
+  };
+}
+
+/** A UDP server on loopback that answers each datagram with `prefix` + the datagram. */
+export function udpEchoServer(prefix = ""): AsyncDisposable & { port: number } {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const head = new TextEncoder().encode(prefix);
+  const serving = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await socket.receive();
+        const reply = new Uint8Array(head.length + data.length);
+        reply.set(head);
+        reply.set(data, head.length);
+        await socket.send(reply, from);
+      }
+    } catch {
+      // Closed by dispose.
+    }
+  })();
+  return {
+    port: (socket.addr as Deno.NetAddr).port,
+    async [Symbol.asyncDispose]() {
+      closeQuietly(socket);
+      await serving;
+    },
+  };
+}
+
+/** Reads until the end of `conn`; returns everything read. */
+export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+    parts.push(buffer.slice(0, n));
+  }
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Deterministic bytes for transfers, so the far end can compare. */
+export function patternBytes(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}

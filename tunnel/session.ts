@@ -1,0 +1,564 @@
+/**
+ * The multiplexer: many {@link Stream}s and typed control messages over one byte stream,
+ * after a version handshake.
+ *
+ * @module
+ */
+import type { ByteChannel } from "./channel.ts";
+import { writeAll } from "./channel.ts";
+import { type Clock, systemClock, type TimerId } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import {
+  type ControlCodec,
+  type Destination,
+  encodeFrame,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  GoAwayCode,
+  type Hello,
+  negotiate,
+  ProtocolError,
+  ResetCode,
+  TpxError,
+} from "./protocol/mod.ts";
+import { Stream, type StreamLink } from "./stream.ts";
+import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
+
+/** Each stream's window in each direction, in bytes (SPEC.md, "Flow control"). */
+export const STREAM_WINDOW = 256 * 1024;
+/** Queued outgoing bytes above which senders wait for the connection to drain. */
+const HIGH_WATER = 1024 * 1024;
+/** Small frames are written together up to this size. */
+const COALESCE_LIMIT = 64 * 1024;
+/** How long a closing session waits for its last frames to be written. */
+const GO_AWAY_FLUSH_MS = 1000;
+
+/** Options of {@link Session.connect}. */
+export interface SessionOptions<Out, In> {
+  /** The dialer sends the first hello and opens odd stream ids; the acceptor even ones. */
+  side: "dialer" | "acceptor";
+  hello: Hello;
+  codec: ControlCodec<Out, In>;
+  logger: Logger;
+  /** Called for each stream the peer opens; call `accept` or `reset` on it. */
+  onStream?: (stream: IncomingStream) => void;
+  /** Called for each control message. */
+  onMessage?: (message: In) => void;
+  /** Lets the acceptor refuse a peer (for example, the wrong role): return the reason. */
+  vetPeer?: (peer: Hello) => string | undefined;
+  /** Ping this often; 0 turns keepalive off. Default 10 s. */
+  keepaliveIntervalMs?: number;
+  /** Close when nothing arrived for this long. Default 30 s. */
+  keepaliveTimeoutMs?: number;
+  clock?: Clock;
+}
+
+/** How a session ended. */
+export interface SessionEnd {
+  code: GoAwayCode;
+  reason: string;
+  /** Whether the peer ended it (go-away received, or the connection dropped). */
+  byPeer: boolean;
+}
+
+/** A stream the peer opened, not yet accepted. */
+export interface IncomingStream {
+  readonly destination: Destination;
+  /** Takes the stream; the peer's `open()` resolves. */
+  accept(): Stream;
+  /** Refuses it; the peer's `open()` rejects with the reason. */
+  reset(code: ResetCode, reason: string): void;
+}
+
+interface PendingOpen {
+  stream: Stream;
+  resolve: (stream: Stream) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * A multiplexed session over one {@link ByteChannel}.
+ *
+ * @example
+ * ```ts
+ * const session = await Session.connect(conn, { side: "dialer", hello, codec, logger });
+ * const stream = await session.open({ transport: Transport.Tcp, host: "web.shop", port: 80, tag: "" });
+ * await stream.write(request);
+ * ```
+ */
+export class Session<Out, In> {
+  readonly #channel: ByteChannel;
+  readonly #options: SessionOptions<Out, In>;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #decoder: FrameDecoder<In>;
+  readonly #streams = new Map<number, Stream>();
+  readonly #opening = new Map<number, PendingOpen>();
+  #nextId: number;
+  #peer: Hello | undefined;
+  #protocol = 0;
+  #handshake: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  readonly #urgent: Uint8Array[] = [];
+  readonly #normal: Uint8Array[] = [];
+  #queued = 0;
+  #flushing: Promise<void> | undefined;
+  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  #closing = false;
+  #end: SessionEnd | undefined;
+  #endError: Error | undefined;
+  readonly #closed: Promise<SessionEnd>;
+  #resolveClosed!: (end: SessionEnd) => void;
+  #readLoop: Promise<void> = Promise.resolve();
+
+  #lastReceived: number;
+  #keepaliveTimer: TimerId | undefined;
+  #pings = new Map<
+    bigint,
+    { sentAt: number; resolve: (rtt: number) => void; reject: (e: Error) => void }
+  >();
+  #pingCounter = 0n;
+  #rttMs: number | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  private constructor(channel: ByteChannel, options: SessionOptions<Out, In>) {
+    this.#channel = channel;
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? systemClock;
+    this.#decoder = new FrameDecoder((raw) => options.codec.decode(raw));
+    this.#nextId = options.side === "dialer" ? 1 : 2;
+    this.#lastReceived = this.#clock.now();
+    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /**
+   * Runs the handshake over `channel` and returns the session.
+   *
+   * @param channel the byte stream, already connected
+   * @param options see {@link SessionOptions}
+   * @returns the session, once both hellos were exchanged
+   * @throws {TpxError} when the peer refuses or speaks no common protocol; the channel is closed
+   */
+  static async connect<Out, In>(
+    channel: ByteChannel,
+    options: SessionOptions<Out, In>,
+  ): Promise<Session<Out, In>> {
+    const session = new Session(channel, options);
+    await session.#start();
+    return session;
+  }
+
+  async #start(): Promise<void> {
+    const shaken = new Promise<void>((resolve, reject) => this.#handshake = { resolve, reject });
+    if (this.#options.side === "dialer") this.#sendHello();
+    this.#readLoop = this.#read();
+    await shaken;
+    this.#scheduleKeepalive();
+  }
+
+  /** The peer's hello. */
+  get peer(): Hello {
+    if (!this.#peer) throw new TpxError("internal", "The handshake has not finished");
+    return this.#peer;
+  }
+
+  /** The protocol version both sides speak. */
+  get protocol(): number {
+    return this.#protocol;
+  }
+
+  /** The last measured round trip, in milliseconds. */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  /** Open streams. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** Bytes received and sent on the connection, frames included. */
+  get bytes(): { in: number; out: number } {
+    return { in: this.#bytesIn, out: this.#bytesOut };
+  }
+
+  /** Resolves once the session ended, however it ended; never rejects. */
+  get closed(): Promise<SessionEnd> {
+    return this.#closed;
+  }
+
+  /** Whether the session has ended. */
+  get isClosed(): boolean {
+    return this.#end !== undefined;
+  }
+
+  /**
+   * Opens a stream to `destination` through the peer.
+   *
+   * @param destination where the peer should connect
+   * @returns the stream, once the peer accepted it
+   * @throws {StreamResetError} when the peer refused (unreachable, refused, not allowed…)
+   */
+  open(destination: Destination): Promise<Stream> {
+    if (this.#endError) return Promise.reject(this.#endError);
+    const id = this.#nextId;
+    this.#nextId += 2;
+    const stream = new Stream(id, destination, STREAM_WINDOW, this.#link);
+    return new Promise((resolve, reject) => {
+      this.#opening.set(id, { stream, resolve, reject });
+      this.#enqueue(encodeFrame({ type: FrameType.Open, streamId: id, destination }), true)
+        .catch(reject);
+    });
+  }
+
+  /**
+   * Sends a control message.
+   *
+   * @param message one of the messages this side may send
+   */
+  send(message: Out): Promise<void> {
+    return this.#enqueue(
+      encodeFrame({
+        type: FrameType.Control,
+        streamId: 0,
+        message: this.#options.codec.encode(message),
+      }),
+      true,
+    );
+  }
+
+  /**
+   * Measures the round trip to the peer.
+   *
+   * @returns milliseconds until the peer's pong arrived
+   */
+  ping(): Promise<number> {
+    const counter = ++this.#pingCounter;
+    const opaque = new Uint8Array(8);
+    new DataView(opaque.buffer).setBigUint64(0, counter);
+    return new Promise((resolve, reject) => {
+      this.#pings.set(counter, { sentAt: this.#clock.now(), resolve, reject });
+      this.#enqueue(encodeFrame({ type: FrameType.Ping, streamId: 0, opaque }), true).catch(
+        (error) => {
+          this.#pings.delete(counter);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Ends the session: tells the peer why, then closes the connection.
+   *
+   * @param code why
+   * @param reason a text for the peer
+   */
+  async close(code: GoAwayCode = GoAwayCode.Normal, reason = "closing"): Promise<void> {
+    await this.#goAway(code, reason);
+    await this.#readLoop;
+  }
+
+  /** Sends a go-away, flushes what is queued (for a bounded time), and ends the session. */
+  async #goAway(code: GoAwayCode, reason: string): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const frame = encodeFrame({ type: FrameType.GoAway, streamId: 0, code, reason });
+    this.#urgent.push(frame);
+    this.#queued += frame.length;
+    // A peer that stops reading must not keep us from closing.
+    let timer: TimerId | undefined;
+    const patience = new Promise<void>((resolve) => {
+      timer = this.#clock.setTimeout(resolve, GO_AWAY_FLUSH_MS);
+    });
+    await Promise.race([this.#kick().catch(() => {/* already gone */}), patience]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    this.#finish({ code, reason, byPeer: false });
+  }
+
+  /** Closes with {@link GoAwayCode.Normal}; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  readonly #link: StreamLink = {
+    send: (frame, urgent) => this.#enqueue(frame, urgent),
+    release: (stream) => {
+      if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    },
+  };
+
+  #sendHello(): void {
+    this.#enqueue(
+      encodeFrame({ type: FrameType.Hello, streamId: 0, hello: this.#options.hello }),
+      true,
+    )
+      .catch(() => {/* reported by the read loop */});
+  }
+
+  #enqueue(frame: Uint8Array, urgent: boolean): Promise<void> {
+    if (this.#endError) return Promise.reject(this.#endError);
+    (urgent ? this.#urgent : this.#normal).push(frame);
+    this.#queued += frame.length;
+    if (!this.#flushing) {
+      this.#kick().catch((error) => this.#lost(`write failed: ${describe(error)}`));
+    }
+    if (this.#queued < HIGH_WATER) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /** Starts writing the queues out, unless that is under way; resolves when they are empty. */
+  #kick(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => this.#flushing = undefined);
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    for (let batch = this.#takeBatch(); batch; batch = this.#takeBatch()) {
+      await writeAll(this.#channel, batch);
+      this.#bytesOut += batch.length;
+      this.#queued -= batch.length;
+      if (this.#queued < HIGH_WATER / 2 && this.#drainWaiters.length > 0) {
+        const waiters = this.#drainWaiters;
+        this.#drainWaiters = [];
+        for (const waiter of waiters) waiter.resolve();
+      }
+    }
+  }
+
+  /** The next bytes to write: urgent frames first, small frames joined into one write. */
+  #takeBatch(): Uint8Array | undefined {
+    const first = this.#urgent.shift() ?? this.#normal.shift();
+    if (!first || first.length >= COALESCE_LIMIT) return first;
+    const parts = [first];
+    let size = first.length;
+    for (;;) {
+      const queue = this.#urgent.length > 0 ? this.#urgent : this.#normal;
+      const next = queue[0];
+      if (!next || size + next.length > COALESCE_LIMIT) break;
+      parts.push(queue.shift()!);
+      size += next.length;
+    }
+    if (parts.length === 1) return first;
+    const joined = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return joined;
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for (;;) {
+        const space = this.#decoder.reserve(64 * 1024);
+        const n = await this.#channel.read(space);
+        if (n === null) return this.#lost("the peer closed the connection");
+        this.#decoder.commit(n);
+        this.#bytesIn += n;
+        this.#lastReceived = this.#clock.now();
+        for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next()) {
+          this.#dispatch(frame);
+          if (this.#closing || this.#end) return;
+        }
+      }
+    } catch (error) {
+      if (this.#end) return;
+      if (error instanceof ProtocolError) {
+        this.#logger.warn("closing a peer that sent malformed input", { reason: error.message });
+        return await this.#goAway(GoAwayCode.ProtocolError, error.message);
+      }
+      this.#lost(`read failed: ${describe(error)}`);
+    }
+  }
+
+  #dispatch(frame: Frame<In>): void {
+    if (!this.#peer) return this.#dispatchBeforeHandshake(frame);
+    switch (frame.type) {
+      case FrameType.Hello:
+        throw new ProtocolError("a second hello");
+      case FrameType.Open:
+        return this.#receiveOpen(frame.streamId, frame.destination);
+      case FrameType.Accept:
+        return this.#receiveAccept(frame.streamId);
+      case FrameType.Data: {
+        const stream = this.#streams.get(frame.streamId);
+        if (stream && !stream.receiveData(frame.payload)) {
+          stream.reset(ResetCode.FlowControl, "data beyond the window");
+        }
+        return;
+      }
+      case FrameType.WindowUpdate:
+        return this.#streams.get(frame.streamId)?.receiveWindowUpdate(frame.increment);
+      case FrameType.Fin:
+        return this.#streams.get(frame.streamId)?.receiveFin();
+      case FrameType.Reset:
+        return this.#receiveReset(frame.streamId, frame.code, frame.reason);
+      case FrameType.Ping:
+        this.#enqueue(
+          encodeFrame({ type: FrameType.Pong, streamId: 0, opaque: frame.opaque }),
+          true,
+        )
+          .catch(() => {});
+        return;
+      case FrameType.Pong:
+        return this.#receivePong(frame.opaque);
+      case FrameType.GoAway:
+        this.#logger.info("peer closed the session", { code: frame.code, reason: frame.reason });
+        this.#channel.close();
+        return this.#finish({ code: frame.code, reason: frame.reason, byPeer: true });
+      case FrameType.Control:
+        return this.#deliver(frame.message);
+    }
+  }
+
+  #dispatchBeforeHandshake(frame: Frame<In>): void {
+    if (frame.type === FrameType.GoAway) {
+      this.#channel.close();
+      this.#finish({ code: frame.code, reason: frame.reason, byPeer: true });
+      return;
+    }
+    if (frame.type !== FrameType.Hello) {
+      throw new ProtocolError(`frame type ${frame.type} before the hello`);
+    }
+    const result = negotiate(this.#options.hello, frame.hello);
+    const refusal = result.ok ? this.#options.vetPeer?.(frame.hello) : result.reason;
+    if (refusal !== undefined || !result.ok) {
+      const code = result.ok ? GoAwayCode.Refused : GoAwayCode.VersionMismatch;
+      const reason = refusal ?? "refused";
+      this.#logger.warn("refusing a peer", { reason, peer: frame.hello.software });
+      this.#goAway(code, reason);
+      return;
+    }
+    this.#peer = frame.hello;
+    this.#protocol = result.protocol;
+    if (this.#options.side === "acceptor") this.#sendHello();
+    this.#handshake?.resolve();
+    this.#handshake = undefined;
+  }
+
+  #receiveOpen(id: number, destination: Destination): void {
+    const ownParity = this.#options.side === "dialer" ? 1 : 0;
+    if (id % 2 === ownParity || this.#streams.has(id)) {
+      throw new ProtocolError(`stream id ${id} is not the peer's to open`);
+    }
+    const stream = new Stream(id, destination, STREAM_WINDOW, this.#link);
+    this.#streams.set(id, stream);
+    let answered = false;
+    const incoming: IncomingStream = {
+      destination,
+      accept: () => {
+        if (answered) throw new TpxError("internal", `Stream ${id} was already answered`);
+        answered = true;
+        this.#enqueue(encodeFrame({ type: FrameType.Accept, streamId: id }), true).catch(() => {});
+        return stream;
+      },
+      reset: (code, reason) => {
+        answered = true;
+        stream.reset(code, reason);
+      },
+    };
+    if (!this.#options.onStream) {
+      return incoming.reset(ResetCode.NotAllowed, "this peer accepts no streams");
+    }
+    try {
+      this.#options.onStream(incoming);
+    } catch (error) {
+      this.#logger.error("stream handler failed", { error, stream: id });
+      if (!answered) incoming.reset(ResetCode.Internal, describe(error));
+    }
+  }
+
+  #receiveAccept(id: number): void {
+    const pending = this.#opening.get(id);
+    if (!pending) return;
+    this.#opening.delete(id);
+    this.#streams.set(id, pending.stream);
+    pending.resolve(pending.stream);
+  }
+
+  #receiveReset(id: number, code: ResetCode, reason: string): void {
+    const pending = this.#opening.get(id);
+    if (pending) {
+      this.#opening.delete(id);
+      pending.reject(new StreamResetError(code, reason, true));
+      return;
+    }
+    this.#streams.get(id)?.receiveReset(code, reason);
+  }
+
+  #receivePong(opaque: Uint8Array): void {
+    const counter = new DataView(opaque.buffer, opaque.byteOffset, 8).getBigUint64(0);
+    const ping = this.#pings.get(counter);
+    if (!ping) return;
+    this.#pings.delete(counter);
+    this.#rttMs = this.#clock.now() - ping.sentAt;
+    ping.resolve(this.#rttMs);
+  }
+
+  #deliver(message: In): void {
+    try {
+      this.#options.onMessage?.(message);
+    } catch (error) {
+      this.#logger.error("control message handler failed", { error });
+    }
+  }
+
+  #scheduleKeepalive(): void {
+    const interval = this.#options.keepaliveIntervalMs ?? 10_000;
+    if (interval <= 0 || this.#end) return;
+    const timeout = this.#options.keepaliveTimeoutMs ?? 30_000;
+    this.#keepaliveTimer = this.#clock.setTimeout(() => {
+      this.#keepaliveTimer = undefined;
+      const silentFor = this.#clock.now() - this.#lastReceived;
+      if (silentFor >= timeout) {
+        this.#goAway(
+          GoAwayCode.KeepaliveTimeout,
+          `nothing received for ${Math.round(silentFor)} ms`,
+        );
+        return;
+      }
+      this.ping().catch(() => {/* the session ended; nothing to measure */});
+      this.#scheduleKeepalive();
+    }, interval);
+  }
+
+  /** The connection dropped or failed without a go-away. */
+  #lost(reason: string): void {
+    if (this.#end) return;
+    this.#logger.info("tunnel connection lost", { reason });
+    this.#channel.close();
+    this.#finish({ code: GoAwayCode.Internal, reason, byPeer: true });
+  }
+
+  #finish(end: SessionEnd): void {
+    if (this.#end) return;
+    this.#end = end;
+    const error = end.code === GoAwayCode.VersionMismatch || end.code === GoAwayCode.Refused
+      ? new TpxError("config", end.reason, { code: "peer_refused" })
+      : new SessionClosedError(end.reason);
+    this.#endError = error;
+    if (this.#keepaliveTimer !== undefined) this.#clock.clearTimeout(this.#keepaliveTimer);
+    if (!end.byPeer) this.#channel.close();
+    this.#handshake?.reject(error);
+    for (const pending of this.#opening.values()) pending.reject(error);
+    this.#opening.clear();
+    for (const stream of [...this.#streams.values()]) stream.abort(error);
+    this.#streams.clear();
+    for (const waiter of this.#drainWaiters) waiter.reject(error);
+    this.#drainWaiters = [];
+    this.#urgent.length = 0;
+    this.#normal.length = 0;
+    for (const ping of this.#pings.values()) ping.reject(error);
+    this.#pings.clear();
+    this.#resolveClosed(end);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,279 @@
+/**
+ * One stream of a multiplexed session: a TCP connection (bytes, half-close) or a UDP
+ * association (datagrams keep their boundaries), with credit-based flow control.
+ *
+ * @module
+ */
+import {
+  type Destination,
+  encodeData,
+  encodeFrame,
+  FrameType,
+  MAX_DATAGRAM,
+  ResetCode,
+  TpxError,
+  Transport,
+} from "./protocol/mod.ts";
+import { StreamResetError } from "./stream_errors.ts";
+
+/** The largest data frame a stream sends; local reads are this size too. */
+export const MAX_CHUNK = 64 * 1024;
+
+/** What a stream needs of its session. */
+export interface StreamLink {
+  /** Queues an encoded frame; resolves when the session's send queue has room again. */
+  send(frame: Uint8Array, urgent: boolean): Promise<void>;
+  /** The stream is done on both sides; the session drops it. */
+  release(stream: Stream): void;
+}
+
+type Waiter = { resolve: () => void; reject: (error: Error) => void };
+
+/**
+ * A stream. At most one reader and one writer at a time.
+ */
+export class Stream {
+  readonly id: number;
+  readonly destination: Destination;
+  readonly #link: StreamLink;
+  readonly #window: number;
+  #sendWindow: number;
+  #received: Uint8Array[] = [];
+  /** Bytes the peer sent that we have not yet given credit back for. */
+  #outstanding = 0;
+  /** Bytes the reader consumed since the last credit we sent. */
+  #consumed = 0;
+  #finSent = false;
+  #finReceived = false;
+  #error: Error | undefined;
+  #readWaiter: Waiter | undefined;
+  #windowWaiter: Waiter | undefined;
+  #released = false;
+
+  constructor(id: number, destination: Destination, window: number, link: StreamLink) {
+    this.id = id;
+    this.destination = destination;
+    this.#window = window;
+    this.#sendWindow = window;
+    this.#link = link;
+  }
+
+  /** Whether this stream carries UDP datagrams. */
+  get isDatagram(): boolean {
+    return this.destination.transport === Transport.Udp;
+  }
+
+  /** Bytes received and not yet read. */
+  get buffered(): number {
+    let n = 0;
+    for (const chunk of this.#received) n += chunk.length;
+    return n;
+  }
+
+  /**
+   * Reads bytes into `p`.
+   *
+   * @param p where to put them
+   * @returns how many, or `null` once the peer half-closed and everything was read
+   * @throws {StreamResetError} or {@link SessionClosedError} when the stream broke
+   */
+  async read(p: Uint8Array): Promise<number | null> {
+    while (this.#received.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#finReceived) return null;
+      await this.#wait("read");
+    }
+    let n = 0;
+    while (n < p.length && this.#received.length > 0) {
+      const head = this.#received[0]!;
+      const take = Math.min(head.length, p.length - n);
+      p.set(take === head.length ? head : head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) this.#received.shift();
+      else this.#received[0] = head.subarray(take);
+    }
+    this.#credit(n);
+    return n;
+  }
+
+  /**
+   * The next whole datagram of a UDP stream.
+   *
+   * @returns the datagram, or `null` when the stream ended
+   */
+  async readDatagram(): Promise<Uint8Array | null> {
+    while (this.#received.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#finReceived) return null;
+      await this.#wait("read");
+    }
+    const datagram = this.#received.shift()!;
+    this.#credit(datagram.length);
+    return datagram;
+  }
+
+  /**
+   * Writes all of `data`, waiting for credit as needed. `data` may be reused once it resolves.
+   *
+   * @param data the bytes
+   */
+  async write(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      this.#assertWritable();
+      if (this.#sendWindow === 0) {
+        await this.#wait("window");
+        continue;
+      }
+      const n = Math.min(data.length - offset, this.#sendWindow, MAX_CHUNK);
+      const frame = encodeData(this.id, data.subarray(offset, offset + n));
+      this.#sendWindow -= n;
+      offset += n;
+      await this.#link.send(frame, false);
+    }
+  }
+
+  /**
+   * Sends one datagram. Like a full socket buffer, a datagram that does not fit the peer's
+   * window is dropped.
+   *
+   * @param datagram at most {@link MAX_DATAGRAM} bytes
+   * @returns whether it was sent
+   * @throws {TpxError} when the datagram is too large; it is never split
+   */
+  async writeDatagram(datagram: Uint8Array): Promise<boolean> {
+    this.#assertWritable();
+    if (datagram.length > MAX_DATAGRAM) {
+      throw new TpxError(
+        "user",
+        `Datagram of ${datagram.length} bytes is larger than the ${MAX_DATAGRAM} a UDP stream carries`,
+        { code: "datagram_too_large" },
+      );
+    }
+    if (datagram.length > this.#sendWindow) return false;
+    this.#sendWindow -= datagram.length;
+    await this.#link.send(encodeData(this.id, datagram), false);
+    return true;
+  }
+
+  /** Half-closes: the peer reads the end of the stream after what was written. */
+  async closeWrite(): Promise<void> {
+    if (this.#finSent || this.#error) return;
+    this.#finSent = true;
+    const sent = this.#link.send(encodeFrame({ type: FrameType.Fin, streamId: this.id }), false);
+    if (this.#finReceived) this.#release();
+    await sent;
+  }
+
+  /**
+   * Aborts the stream in both directions and tells the peer why.
+   *
+   * @param code the reason's code
+   * @param reason a short text for the peer's log
+   */
+  reset(code: ResetCode = ResetCode.Cancelled, reason = ""): void {
+    if (this.#released) return;
+    this.#fail(new StreamResetError(code, reason, false));
+    this.#link.send(encodeFrame({ type: FrameType.Reset, streamId: this.id, code, reason }), true)
+      .catch(() => {/* the session is gone, and with it the peer's stream */});
+  }
+
+  /** Whether the stream ended in both directions or broke. */
+  get done(): boolean {
+    return this.#released;
+  }
+
+  // The methods below are the session's: it calls them as frames for this stream arrive.
+
+  /**
+   * A data frame arrived. Returns false when it exceeds the window the peer was given.
+   *
+   * @param payload a view the caller will reuse; copied here
+   */
+  receiveData(payload: Uint8Array): boolean {
+    if (this.#finReceived || this.#released) return true;
+    if (this.#outstanding + payload.length > this.#window) return false;
+    this.#outstanding += payload.length;
+    if (payload.length > 0 || this.isDatagram) this.#received.push(payload.slice());
+    this.#wake("read");
+    return true;
+  }
+
+  /** The peer returned `increment` bytes of credit. */
+  receiveWindowUpdate(increment: number): void {
+    this.#sendWindow += increment;
+    this.#wake("window");
+  }
+
+  /** The peer half-closed. */
+  receiveFin(): void {
+    this.#finReceived = true;
+    this.#wake("read");
+    if (this.#finSent) this.#release();
+  }
+
+  /** The peer reset the stream. */
+  receiveReset(code: ResetCode, reason: string): void {
+    this.#fail(new StreamResetError(code, reason, true));
+  }
+
+  /** The session ended under the stream. */
+  abort(error: Error): void {
+    this.#fail(error);
+  }
+
+  #assertWritable(): void {
+    if (this.#error) throw this.#error;
+    if (this.#finSent) {
+      throw new TpxError("internal", `Stream ${this.id} was already closed for writing`);
+    }
+  }
+
+  #credit(n: number): void {
+    this.#consumed += n;
+    // Credit in batches: a window update per read would double the frames on the wire. A
+    // sender only waits once a whole window is outstanding, so a quarter always comes back.
+    if (this.#consumed >= this.#window / 4) {
+      const increment = this.#consumed;
+      this.#outstanding -= increment;
+      this.#consumed = 0;
+      if (this.#error || this.#released) return;
+      this.#link.send(
+        encodeFrame({ type: FrameType.WindowUpdate, streamId: this.id, increment }),
+        true,
+      ).catch(() => {/* session gone: the stream fails through abort() */});
+    }
+  }
+
+  #fail(error: Error): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.#received = [];
+    this.#wake("read", error);
+    this.#wake("window", error);
+    this.#release();
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#link.release(this);
+  }
+
+  #wait(which: "read" | "window"): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      if (which === "read") this.#readWaiter = waiter;
+      else this.#windowWaiter = waiter;
+    });
+  }
+
+  #wake(which: "read" | "window", error?: Error): void {
+    const waiter = which === "read" ? this.#readWaiter : this.#windowWaiter;
+    if (!waiter) return;
+    if (which === "read") this.#readWaiter = undefined;
+    else this.#windowWaiter = undefined;
+    if (error) waiter.reject(error);
+    else waiter.resolve();
+  }
+}
