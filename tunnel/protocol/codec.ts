@@ -216,6 +216,18 @@ export function encodeFrame(frame: Frame<RawControl>): Uint8Array {
   }
 }
 
+/** Options of {@link FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Bytes of the first buffer (and, when retaining, of every new one). Default 64 KiB. */
+  initialCapacity?: number;
+  /**
+   * Never reuse bytes once a frame was decoded from them, so payload views stay valid after
+   * later input: a receiver can keep them instead of copying. Costs a new buffer each time
+   * one fills up.
+   */
+  retainPayloads?: boolean;
+}
+
 /** Turns a raw control message into the typed message of one direction, or throws. */
 export type ControlDecoder<C> = (raw: RawControl) => C;
 
@@ -224,7 +236,8 @@ export type ControlDecoder<C> = (raw: RawControl) => C;
  *
  * Feed bytes with {@link push}, or read straight into {@link reserve} and {@link commit};
  * take frames with {@link next} until it returns `undefined` ("need more"). Payload views of
- * returned frames stay valid until the next `push`/`reserve`.
+ * returned frames stay valid until the next `push`/`reserve`, or for good with
+ * {@link FrameDecoderOptions.retainPayloads}.
  *
  * @example
  * ```ts
@@ -238,9 +251,13 @@ export class FrameDecoder<C = RawControl> {
   #start = 0;
   #end = 0;
   readonly #decodeControl: ControlDecoder<C>;
+  readonly #capacity: number;
+  readonly #retain: boolean;
 
-  constructor(decodeControl?: ControlDecoder<C>, initialCapacity = 64 * 1024) {
-    this.#buf = new Uint8Array(initialCapacity);
+  constructor(decodeControl?: ControlDecoder<C>, options: FrameDecoderOptions = {}) {
+    this.#capacity = options.initialCapacity ?? 64 * 1024;
+    this.#retain = options.retainPayloads ?? false;
+    this.#buf = new Uint8Array(this.#capacity);
     this.#decodeControl = decodeControl ?? ((raw) => raw as C);
   }
 
@@ -266,13 +283,15 @@ export class FrameDecoder<C = RawControl> {
    * @returns a view of the free space
    */
   reserve(min: number): Uint8Array {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (!this.#retain && this.#start === this.#end) this.#start = this.#end = 0;
     if (this.#buf.length - this.#end < min) {
       const used = this.#end - this.#start;
-      if (this.#buf.length >= used + min) {
+      if (!this.#retain && this.#buf.length >= used + min) {
         this.#buf.copyWithin(0, this.#start, this.#end);
       } else {
-        const grown = new Uint8Array(Math.max(this.#buf.length * 2, used + min));
+        // Retaining: a fresh buffer, since views of the old one may still be in use.
+        const size = this.#retain ? this.#capacity : this.#buf.length * 2;
+        const grown = new Uint8Array(Math.max(size, used + min));
         grown.set(this.#buf.subarray(this.#start, this.#end));
         this.#buf = grown;
       }

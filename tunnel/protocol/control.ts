@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { MAX_ERROR_CODE_LENGTH, MAX_ERROR_TEXT_LENGTH, ProtocolError } from "./errors.ts";
+import { MAX_ERROR_CODE_LENGTH, MAX_ERROR_TEXT_LENGTH, ProtocolError, TpxError } from "./errors.ts";
 import type { RawControl } from "./frame.ts";
 import { arr, bool, type Infer, int, obj, oneOf, opt, record, type Schema, str } from "./schema.ts";
 
@@ -213,6 +213,14 @@ function codec<Out extends ControlMessage, In extends ControlMessage>(
   return {
     encode(message) {
       const { type, ...body } = message;
+      // Checked here too: a value the peer would reject must fail on this side, as an error
+      // of the caller, not close the peer's whole connection as a protocol error.
+      const problem = ControlMessages[type].body.check(body, type);
+      if (problem) {
+        throw new TpxError("internal", `Cannot send control message: ${problem}`, {
+          code: "invalid_message",
+        });
+      }
       return { code: ControlMessages[type].code, body };
     },
     decode(raw) {
