@@ -5,7 +5,7 @@
  * @module
  */
 import type { Logger } from "./log.ts";
-import { ResetCode } from "./protocol/mod.ts";
+import { HEADER_SIZE, ResetCode } from "./protocol/mod.ts";
 import { MAX_CHUNK, type Stream } from "./stream.ts";
 import { StreamResetError } from "./stream_errors.ts";
 
@@ -60,17 +60,20 @@ export async function relay(
   return result;
 }
 
+/** Reads below this size are copied into a right-sized frame, so the big buffer is reused. */
+const SMALL_READ = 4096;
+
 async function connToStream(
   conn: DuplexConn,
   stream: Stream,
   abort: (error: Error, fromStream: boolean) => void,
 ): Promise<number> {
-  const buffer = new Uint8Array(MAX_CHUNK);
+  let frame = new Uint8Array(HEADER_SIZE + MAX_CHUNK);
   let total = 0;
   for (;;) {
     let n: number | null;
     try {
-      n = await conn.read(buffer);
+      n = await conn.read(frame.subarray(HEADER_SIZE));
     } catch (error) {
       abort(asError(error), false);
       return total;
@@ -80,7 +83,14 @@ async function connToStream(
         await stream.closeWrite();
         return total;
       }
-      await stream.write(buffer.subarray(0, n));
+      // The payload is read in place behind room for the header, and the stream takes the
+      // buffer as it is: no copy on the send path for large reads.
+      if (n < SMALL_READ) {
+        await stream.writeFrame(frame.slice(0, HEADER_SIZE + n), n);
+      } else {
+        await stream.writeFrame(frame, n);
+        frame = new Uint8Array(HEADER_SIZE + MAX_CHUNK);
+      }
       total += n;
     } catch (error) {
       abort(asError(error), true);
@@ -94,24 +104,23 @@ async function streamToConn(
   conn: DuplexConn,
   abort: (error: Error, fromStream: boolean) => void,
 ): Promise<number> {
-  const buffer = new Uint8Array(MAX_CHUNK);
   let total = 0;
   for (;;) {
-    let n: number | null;
+    let chunk: Uint8Array | null;
     try {
-      n = await stream.read(buffer);
+      chunk = await stream.readChunk();
     } catch (error) {
       abort(asError(error), true);
       return total;
     }
     try {
-      if (n === null) {
+      if (chunk === null) {
         await conn.closeWrite();
         return total;
       }
       let written = 0;
-      while (written < n) written += await conn.write(buffer.subarray(written, n));
-      total += n;
+      while (written < chunk.length) written += await conn.write(chunk.subarray(written));
+      total += chunk.length;
     } catch (error) {
       abort(asError(error), false);
       return total;

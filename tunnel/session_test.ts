@@ -14,7 +14,8 @@ import {
   TpxError,
   Transport,
 } from "./protocol/mod.ts";
-import { Session } from "./session.ts";
+import { Session, STREAM_WINDOW } from "./session.ts";
+import type { Stream } from "./stream.ts";
 import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 import {
   AcceptQueue,
@@ -258,6 +259,34 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
     }
   },
 
+  async "connect() gives up on a peer that never says hello, after the keepalive timeout"(
+    transport,
+  ) {
+    const clock = new FakeClock();
+    await using channels = await transport.pair();
+    const raw = new RawPeer(channels.acceptor);
+    let settled = false;
+    const connecting = assert.rejects(
+      Session.connect(channels.dialer, {
+        side: "dialer",
+        hello: daemonHello(),
+        codec: daemonCodec,
+        logger: new MemoryLogger(),
+        clock,
+        keepaliveTimeoutMs: 5_000,
+      }).finally(() => settled = true),
+      (error) => error instanceof SessionClosedError && /no hello/.test(error.message),
+    );
+    assert.equal((await raw.next())?.type, FrameType.Hello);
+    clock.advance(4_999);
+    await turn();
+    assert.equal(settled, false, "still waiting at 4.999 s");
+    clock.advance(1);
+    await connecting;
+    assert.equal((await raw.nextOf(FrameType.GoAway))?.code, GoAwayCode.KeepaliveTimeout);
+    assert.equal(clock.pending, 0, "no timer left behind");
+  },
+
   async "keepalive keeps a session whose peer answers"(transport) {
     const clock = new FakeClock();
     await using pair = await sessionPair(transport, {
@@ -282,9 +311,10 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
     const daemonStreams = [await pair.daemon.open(web), await pair.daemon.open(web)];
     const managerStreams = [await accepted.next(), await accepted.next()];
     // Handlers attached now: the rejections come while close() is awaited.
-    const readsFail = [...daemonStreams, ...managerStreams].map((s) =>
+    const readsFail = [...daemonStreams, managerStreams[0]!].map((s) =>
       assert.rejects(s.read(new Uint8Array(10)), SessionClosedError)
     );
+    // Nobody reads this one: its writer waits for credit when the session closes.
     const writeFails = assert.rejects(
       daemonStreams[1]!.write(new Uint8Array(STREAM_WINDOW_PLUS)),
       SessionClosedError,
@@ -303,6 +333,7 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
       byPeer: true,
     });
     await Promise.all([...readsFail, writeFails]);
+    await assert.rejects(managerStreams[1]!.read(new Uint8Array(10)), SessionClosedError);
     for (const stream of [...daemonStreams, ...managerStreams]) {
       await assert.rejects(stream.write(new Uint8Array(1)), SessionClosedError);
     }
@@ -393,6 +424,84 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
         streamId: 0,
         message: { code: 0x0102, body: { id: 1, name: "web" } },
       }));
+      assert.equal((await raw.nextOf(FrameType.GoAway))?.code, GoAwayCode.ProtocolError);
+      assert.equal((await session.closed).code, GoAwayCode.ProtocolError);
+    } finally {
+      await session.close();
+    }
+  },
+
+  async "the peer learns the go-away reason even while both sides are sending"(transport) {
+    const accepted = new AcceptQueue();
+    await using pair = await sessionPair(transport, { manager: { onStream: accepted.onStream } });
+    const streams: Stream[] = [];
+    for (let i = 0; i < 4; i++) {
+      streams.push(await pair.daemon.open(web));
+      streams.push(await accepted.next());
+    }
+    // Every stream writes without end and nobody reads: both directions are full.
+    const writes = streams.map((s) => s.write(pattern(2 * STREAM_WINDOW)).catch(() => {}));
+    await until(() => streams.every((s) => s.buffered === STREAM_WINDOW), "the windows filled");
+    await pair.manager.close(GoAwayCode.Normal, "manager shutting down");
+    const end = await pair.daemon.closed;
+    assert.deepEqual(end, {
+      code: GoAwayCode.Normal,
+      reason: "manager shutting down",
+      byPeer: true,
+    });
+    await Promise.all(writes);
+  },
+
+  async "data beyond the window resets the stream with FlowControl"(transport) {
+    await using channels = await transport.pair();
+    const raw = new RawPeer(channels.acceptor);
+    const accepted = new AcceptQueue();
+    const [session] = await Promise.all([
+      Session.connect(channels.dialer, {
+        side: "dialer",
+        hello: daemonHello(),
+        codec: daemonCodec,
+        logger: new MemoryLogger(),
+        onStream: accepted.onStream,
+      }),
+      raw.acceptHandshake(),
+    ]);
+    try {
+      await raw.send({ type: FrameType.Open, streamId: 2, destination: web });
+      assert.equal((await raw.nextOf(FrameType.Accept))?.streamId, 2);
+      const stream = await accepted.next(); // and nobody reads it
+      const chunk = new Uint8Array(64 * 1024);
+      for (let sent = 0; sent <= STREAM_WINDOW; sent += chunk.length) {
+        await raw.send({ type: FrameType.Data, streamId: 2, payload: chunk });
+      }
+      const reset = await raw.nextOf(FrameType.Reset);
+      assert.equal(reset?.streamId, 2);
+      assert.equal(reset?.code, ResetCode.FlowControl);
+      await assert.rejects(
+        readAll(stream),
+        (error) => error instanceof StreamResetError && error.resetCode === ResetCode.FlowControl,
+      );
+      assert.equal(session.isClosed, false, "only the stream is reset");
+    } finally {
+      await session.close();
+    }
+  },
+
+  async "an open with the peer's own stream id parity is a protocol error"(transport) {
+    await using channels = await transport.pair();
+    const raw = new RawPeer(channels.acceptor);
+    const [session] = await Promise.all([
+      Session.connect(channels.dialer, {
+        side: "dialer",
+        hello: daemonHello(),
+        codec: daemonCodec,
+        logger: new MemoryLogger(),
+        onStream: (incoming) => void incoming.accept(),
+      }),
+      raw.acceptHandshake(),
+    ]);
+    try {
+      await raw.send({ type: FrameType.Open, streamId: 1, destination: web });
       assert.equal((await raw.nextOf(FrameType.GoAway))?.code, GoAwayCode.ProtocolError);
       assert.equal((await session.closed).code, GoAwayCode.ProtocolError);
     } finally {

@@ -4,10 +4,10 @@
  * @module
  */
 import type { Logger } from "./log.ts";
-import { listenError } from "./net_errors.ts";
 import { type Destination, Transport } from "./protocol/mod.ts";
 import { closeQuietly, relay } from "./relay.ts";
 import type { Stream } from "./stream.ts";
+import { TcpServer } from "./tcp_server.ts";
 
 /** Whatever opens streams: a {@link Session}, or something that picks the current one. */
 export interface StreamOpener {
@@ -36,17 +36,10 @@ export interface TcpForwarderOptions {
  * ```
  */
 export class TcpForwarder {
-  readonly #listener: Deno.TcpListener;
-  readonly #options: TcpForwarderOptions;
-  readonly #connections = new Set<Deno.TcpConn>();
-  readonly #relays = new Set<Promise<unknown>>();
-  readonly #accepting: Promise<void>;
-  #closed = false;
+  readonly #server: TcpServer;
 
-  private constructor(listener: Deno.TcpListener, options: TcpForwarderOptions) {
-    this.#listener = listener;
-    this.#options = options;
-    this.#accepting = this.#accept();
+  private constructor(server: TcpServer) {
+    this.#server = server;
   }
 
   /**
@@ -57,74 +50,49 @@ export class TcpForwarder {
    * @throws {TpxError} when the address cannot be bound (in use, not local, privileged)
    */
   static listen(options: TcpForwarderOptions): TcpForwarder {
-    try {
-      const listener = Deno.listen({ hostname: options.hostname, port: options.port });
-      return new TcpForwarder(listener, options);
-    } catch (error) {
-      throw listenError(error, `${options.hostname}:${options.port}`);
-    }
+    return new TcpForwarder(TcpServer.listen({
+      hostname: options.hostname,
+      port: options.port,
+      logger: options.logger,
+      handle: (conn) => forward(conn, options),
+    }));
   }
 
   /** The port it listens on. */
   get port(): number {
-    return this.#listener.addr.port;
+    return this.#server.port;
   }
 
   /** Connections being forwarded now. */
   get activeConnections(): number {
-    return this.#connections.size;
-  }
-
-  async #accept(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (!this.#closed) this.#options.logger.error("forwarder stopped accepting", { error });
-        return;
-      }
-      const done = this.#forward(conn).finally(() => this.#relays.delete(done));
-      this.#relays.add(done);
-    }
-  }
-
-  async #forward(conn: Deno.TcpConn): Promise<void> {
-    this.#connections.add(conn);
-    const { target, opener, logger } = this.#options;
-    try {
-      conn.setNoDelay(true);
-      let stream: Stream;
-      try {
-        stream = await opener.open({
-          transport: Transport.Tcp,
-          host: target.host,
-          port: target.port,
-          tag: target.tag ?? "",
-        });
-      } catch (error) {
-        // Close at once: the client sees the failure now instead of a hanging connection.
-        logger.info("forwarded connection refused", { target, error });
-        closeQuietly(conn);
-        return;
-      }
-      await relay(conn, stream, logger);
-    } finally {
-      this.#connections.delete(conn);
-    }
+    return this.#server.activeConnections;
   }
 
   /** Stops listening and ends every forwarded connection. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#listener.close();
-    for (const conn of this.#connections) closeQuietly(conn);
-    await this.#accepting;
-    await Promise.allSettled([...this.#relays]);
+  close(): Promise<void> {
+    return this.#server.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+async function forward(conn: Deno.TcpConn, options: TcpForwarderOptions): Promise<void> {
+  const { target, opener, logger } = options;
+  let stream: Stream;
+  try {
+    stream = await opener.open({
+      transport: Transport.Tcp,
+      host: target.host,
+      port: target.port,
+      tag: target.tag ?? "",
+    });
+  } catch (error) {
+    // Close at once: the client sees the failure now instead of a hanging connection.
+    logger.info("forwarded connection refused", { target, error });
+    closeQuietly(conn);
+    return;
+  }
+  await relay(conn, stream, logger);
 }

@@ -73,10 +73,10 @@ export async function benchDnsStub(options: BenchOptions): Promise<BenchResult[]
 
   return [
     figure(
-      "dns_stub_cached_p50",
+      "dns_stub",
       round(percentile(cached, 50)),
       round(percentile(uncached, 50)),
-      "us",
+      "µs (p50, cached vs uncached)",
       {
         p99: round(percentile(cached, 99)),
         p99_uncached: round(percentile(uncached, 99)),
