@@ -6,8 +6,15 @@
  * @module
  */
 
-/** The long-running processes, by subcommand; everything else is the CLI. */
-const processes: Record<string, () => Promise<{ main(args: string[]): Promise<number> }>> = {};
+/**
+ * The long-running processes, by subcommand; everything else is the CLI. The in-cluster ones
+ * are `traffic-manager` and `traffic-agent` because `tpx manager …` is the CLI's command for
+ * installing the manager.
+ */
+const processes: Record<string, () => Promise<{ main(args: string[]): Promise<number> }>> = {
+  "traffic-manager": () => import("./agent/manager/main.ts"),
+  "traffic-agent": () => import("./agent/traffic_agent/main.ts"),
+};
 
 async function main(args: string[]): Promise<number> {
   const [first = "", ...rest] = args;

@@ -44,7 +44,7 @@ export class LevelSwitch {
 /** Reads a level name such as the value of `TPX_LOG_LEVEL`; unknown values give `fallback`. */
 export function parseLogLevel(value: string | undefined, fallback: LogLevel = "info"): LogLevel {
   const name = value?.trim().toLowerCase();
-  return name !== undefined && name in LogLevel ? name as LogLevel : fallback;
+  return name !== undefined && Object.hasOwn(LogLevel, name) ? name as LogLevel : fallback;
 }
 
 class SinkLogger implements Logger {

@@ -33,6 +33,16 @@ const HIGH_WATER = 1024 * 1024;
 const COALESCE_LIMIT = 64 * 1024;
 /** How long a closing session waits for its last frames to be written. */
 const GO_AWAY_FLUSH_MS = 1000;
+/** Bytes of each receive buffer; retained payloads keep theirs alive. */
+const RECEIVE_BUFFER = 256 * 1024;
+/**
+ * Smaller payloads are copied out of the receive buffer instead of retained. A retained view
+ * keeps its whole buffer alive, so a stream whose reader stalled on many tiny frames pinned a
+ * buffer per frame (32 one-byte frames held 8 MiB): with this floor a stream's window pins at
+ * most RECEIVE_BUFFER / RETAIN_MIN times its size. Socket reads relayed in bulk are larger
+ * (about 29 KiB on loopback), so they stay zero-copy.
+ */
+const RETAIN_MIN = 16 * 1024;
 
 /** Options of {@link Session.connect}. */
 export interface SessionOptions<Out, In> {
@@ -131,7 +141,7 @@ export class Session<Out, In> {
     this.#clock = options.clock ?? systemClock;
     // Retained payloads go to streams as they are: one copy less per byte received.
     this.#decoder = new FrameDecoder((raw) => options.codec.decode(raw), {
-      initialCapacity: 256 * 1024,
+      initialCapacity: RECEIVE_BUFFER,
       retainPayloads: true,
     });
     this.#nextId = options.side === "dialer" ? 1 : 2;
@@ -281,7 +291,10 @@ export class Session<Out, In> {
     if (this.#closing) return;
     this.#closing = true;
     const frame = encodeFrame({ type: FrameType.GoAway, streamId: 0, code, reason });
-    this.#urgent.push(frame);
+    // Last of all (SPEC.md §10): as an urgent frame it overtook the data and Fin frames still
+    // queued, and the peer, which stops reading at a go-away, lost them. #enqueue takes no
+    // frame after this one.
+    this.#normal.push(frame);
     this.#queued += frame.length;
     // A peer that stops reading must not keep us from closing.
     let timer: TimerId | undefined;
@@ -315,6 +328,7 @@ export class Session<Out, In> {
 
   #enqueue(frame: Uint8Array, urgent: boolean): Promise<void> {
     if (this.#endError) return Promise.reject(this.#endError);
+    if (this.#closing) return Promise.reject(new SessionClosedError("the session is closing"));
     (urgent ? this.#urgent : this.#normal).push(frame);
     this.#queued += frame.length;
     if (!this.#flushing) {
@@ -416,7 +430,9 @@ export class Session<Out, In> {
         return this.#receiveAccept(frame.streamId);
       case FrameType.Data: {
         const stream = this.#streams.get(frame.streamId);
-        if (stream && !stream.receiveData(frame.payload)) {
+        if (!stream) return;
+        const payload = frame.payload.length < RETAIN_MIN ? frame.payload.slice() : frame.payload;
+        if (!stream.receiveData(payload)) {
           stream.reset(ResetCode.FlowControl, "data beyond the window");
         }
         return;

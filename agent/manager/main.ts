@@ -1,0 +1,49 @@
+/**
+ * `tpx traffic-manager`: the manager process, configured by its environment.
+ *
+ * @module
+ */
+import { toWireError } from "../../tunnel/protocol/mod.ts";
+import { envNumber, stdoutLogger, stopSignal } from "../process.ts";
+import { ManagerServer } from "./server.ts";
+
+/** The ports and timings the manager reads from its environment, with their defaults. */
+export const ManagerEnv = {
+  DaemonPort: ["TPX_DAEMON_PORT", 8081],
+  AgentPort: ["TPX_AGENT_PORT", 8082],
+  ApiPort: ["TPX_API_PORT", 8080],
+  LeaseMs: ["TPX_LEASE_MS", 15_000],
+  AgentIdleMs: ["TPX_AGENT_IDLE_MS", 600_000],
+} as const;
+
+/**
+ * Runs the manager until SIGTERM.
+ *
+ * @param _args unused; everything comes from the environment
+ * @returns the exit code
+ */
+export async function main(_args: string[]): Promise<number> {
+  const env = Deno.env.toObject();
+  const { logger, levels } = stdoutLogger(env);
+  try {
+    const number = ([name, fallback]: readonly [string, number]) => envNumber(env, name, fallback);
+    const manager = ManagerServer.start({
+      hostname: env.TPX_LISTEN_HOST ?? "0.0.0.0",
+      daemonPort: number(ManagerEnv.DaemonPort),
+      agentPort: number(ManagerEnv.AgentPort),
+      apiPort: number(ManagerEnv.ApiPort),
+      leaseMs: number(ManagerEnv.LeaseMs),
+      agentIdleMs: number(ManagerEnv.AgentIdleMs),
+      logger,
+      levels,
+    });
+    logger.info("manager started", { ports: manager.ports });
+    const signal = await stopSignal();
+    logger.info("manager stopping", { signal });
+    await manager.close();
+    return 0;
+  } catch (error) {
+    logger.error("manager failed", { error: toWireError(error) });
+    return 1;
+  }
+}
