@@ -5,12 +5,14 @@
  */
 // deno-lint-ignore-file no-console
 import type { BenchOptions, BenchResult } from "./result.ts";
+import { benchAgent } from "./agent.ts";
 import { benchDnsStub } from "./dns_stub.ts";
 import { benchTunnel } from "./tunnel.ts";
 
 const benches: Record<string, (options: BenchOptions) => Promise<BenchResult[]>> = {
   tunnel: benchTunnel,
   dns: benchDnsStub,
+  agent: benchAgent,
 };
 
 const args = new Set(Deno.args);
