@@ -8,6 +8,7 @@ import {
   encodeFrame,
   FrameType,
   GoAwayCode,
+  type Hello,
   managerDaemonCodec,
   ResetCode,
   Role,
@@ -579,9 +580,9 @@ const STREAM_WINDOW_PLUS = 300 * 1024;
 async function connectBoth(
   transport: TransportCase,
   options: {
-    daemon?: ReturnType<typeof daemonHello>;
-    manager?: ReturnType<typeof managerHello>;
-    vetPeer?: (peer: ReturnType<typeof daemonHello>) => string | undefined;
+    daemon?: Hello;
+    manager?: Hello;
+    vetPeer?: (peer: Hello) => string | undefined;
   },
 ): Promise<[PromiseSettledResult<unknown>, PromiseSettledResult<unknown>]> {
   await using channels = await transport.pair();
