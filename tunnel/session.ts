@@ -17,6 +17,7 @@ import {
   FrameType,
   GoAwayCode,
   type Hello,
+  INITIAL_WINDOW,
   negotiate,
   ProtocolError,
   ResetCode,
@@ -25,8 +26,8 @@ import {
 import { Stream, type StreamLink } from "./stream.ts";
 import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 
-/** Each stream's window in each direction, in bytes (SPEC.md, "Flow control"). */
-export const STREAM_WINDOW = 256 * 1024;
+/** Each stream's window in each direction, in bytes: the wire contract's (SPEC.md §9). */
+export const STREAM_WINDOW = INITIAL_WINDOW;
 /** Queued outgoing bytes above which senders wait for the connection to drain. */
 const HIGH_WATER = 1024 * 1024;
 /** Small frames are written together up to this size. */
