@@ -22,6 +22,11 @@ export interface OutboundOptions {
   /** Refuses a destination by returning the reason. */
   vet?: (destination: Destination) => string | undefined;
   clock?: Clock;
+  /** Told about every stream served, for metrics: once when it starts, once when it ends. */
+  observe?: {
+    opened(destination: Destination): void;
+    closed(destination: Destination, bytes: { toPeer: number; fromPeer: number }): void;
+  };
   /** How to dial TCP; `Deno.connect` unless a test supplies another. */
   connect?: (options: Deno.ConnectOptions) => Promise<Deno.TcpConn>;
 }
@@ -92,10 +97,16 @@ export class Outbound {
     conn.setNoDelay(true);
     const close = () => closeQuietly(conn);
     this.#closers.add(close);
+    const { observe } = this.#options;
+    observe?.opened(incoming.destination);
+    const bytes = { toPeer: 0, fromPeer: 0 };
     try {
-      await relay(conn, incoming.accept(), this.#options.logger);
+      const result = await relay(conn, incoming.accept(), this.#options.logger);
+      bytes.toPeer = result.bytesToStream;
+      bytes.fromPeer = result.bytesFromStream;
     } finally {
       this.#closers.delete(close);
+      observe?.closed(incoming.destination, bytes);
     }
   }
 

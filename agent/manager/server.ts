@@ -76,6 +76,14 @@ export class ManagerServer {
     this.#outbound = new Outbound({
       logger: options.logger.child({ component: "outbound" }),
       clock,
+      observe: {
+        opened: () => this.metrics.gauge("tpx_open_streams").add(1),
+        closed: (_destination, bytes) => {
+          this.metrics.gauge("tpx_open_streams").add(-1);
+          this.metrics.counter("tpx_bytes_total", { direction: "in" }).add(bytes.toPeer);
+          this.metrics.counter("tpx_bytes_total", { direction: "out" }).add(bytes.fromPeer);
+        },
+      },
     });
     this.state.on((event) => this.#react(event));
   }
