@@ -30,13 +30,19 @@ const MAX_LENGTH_DIGITS = 15;
  *
  * @param headers the request's header fields
  * @returns the framing, or the reason it is malformed (a transfer coding other than chunked
- *   last, an invalid or conflicting Content-Length)
+ *   last, an invalid or conflicting Content-Length, or both Transfer-Encoding and
+ *   Content-Length)
  * @example
  * ```ts
  * requestBodyFraming(headers); // { kind: "length", length: 5 } for "Content-Length: 5"
  * ```
  */
 export function requestBodyFraming(headers: HttpHeaders): BodyFraming | string {
+  // Both framings at once is the shape of request smuggling (RFC 9112 §6.3): route nothing
+  // by it, and let the app, which gets the bytes as they came, decide.
+  if (headers.has("transfer-encoding") && headers.has("content-length")) {
+    return "both Transfer-Encoding and Content-Length";
+  }
   if (headers.has("transfer-encoding")) {
     return isChunked(headers) ? CHUNKED : "a transfer coding other than chunked";
   }

@@ -39,3 +39,8 @@ Deno.test("responseBodyFraming() refuses conflicting Content-Length values", () 
   const conflict = headers(["Content-Length", "3"], ["Content-Length", "4"]);
   assert.equal(typeof responseBodyFraming("GET", 200, conflict), "string");
 });
+
+Deno.test("requestBodyFraming() refuses Transfer-Encoding beside Content-Length", () => {
+  const both = headers(["Transfer-Encoding", "chunked"], ["Content-Length", "3"]);
+  assert.equal(requestBodyFraming(both), "both Transfer-Encoding and Content-Length");
+});

@@ -7,6 +7,9 @@
 import { closeQuietly, type DuplexConn } from "../../../tunnel/relay.ts";
 import { MAX_HEAD_BYTES } from "./head_syntax.ts";
 
+/** Enough for the heads and small bodies of most exchanges. */
+const INITIAL_BUFFER_BYTES = 16 * 1024;
+
 /**
  * A {@link DuplexConn} with buffered reads and whole writes. At most one read is in flight;
  * it may be started in the background ({@link BufferedConn.watch}) to notice that an idle
@@ -14,8 +17,10 @@ import { MAX_HEAD_BYTES } from "./head_syntax.ts";
  */
 export class BufferedConn {
   readonly #conn: DuplexConn;
-  // A head must fit, so the buffer is as large as the largest head; bodies reuse it.
-  readonly #buffer = new Uint8Array(MAX_HEAD_BYTES);
+  // Small at first, since most connections carry small messages and many may sit idle; it
+  // grows to the largest head when a head needs it or a body streams in bulk.
+  #buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
+  #grow = false;
   #start = 0;
   #end = 0;
   #reading: Promise<void> | undefined;
@@ -125,22 +130,42 @@ export class BufferedConn {
   #read(): Promise<void> {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
+      if (this.#grow) this.#enlarge();
     } else if (this.#end === this.#buffer.length) {
-      if (this.#start === 0) throw new RangeError("BufferedConn: the buffer is full");
-      this.#buffer.copyWithin(0, this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#start = 0;
+      if (this.#start > 0) {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      } else if (this.#buffer.length < MAX_HEAD_BYTES) {
+        this.#enlarge();
+      } else {
+        throw new RangeError("BufferedConn: the buffer is full");
+      }
     }
     this.#reading = this.#readInto(this.#buffer.subarray(this.#end));
     return this.#reading;
+  }
+
+  #enlarge(): void {
+    if (this.#buffer.length >= MAX_HEAD_BYTES) return;
+    const larger = new Uint8Array(MAX_HEAD_BYTES);
+    larger.set(this.#buffer.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buffer = larger;
   }
 
   /** One read whose outcome is recorded, never thrown: a background read has no one to throw to. */
   async #readInto(free: Uint8Array): Promise<void> {
     try {
       const n = await this.#conn.read(free);
-      if (n === null) this.#eof = true;
-      else this.#end += n;
+      if (n === null) {
+        this.#eof = true;
+      } else {
+        this.#end += n;
+        // A read that fills all the room there was: more is streaming in than fits.
+        if (n === free.length) this.#grow = true;
+      }
     } catch (error) {
       this.#error = error;
     } finally {

@@ -52,3 +52,11 @@ Deno.test("readHead() returns null at the end of the stream, with what came buff
   assert.equal(await readHead(cut, parseRequestHead), null);
   assert.equal(cut.length, 16);
 });
+
+Deno.test("BufferedConn grows its buffer for a head larger than its first size", async () => {
+  const head = "GET / HTTP/1.1\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n";
+  const conn = new BufferedConn(new ScriptedConn([head.slice(0, 20_000), head.slice(20_000)]));
+  const result = await readHead(conn, parseRequestHead);
+  assert.equal(result?.kind, "parsed");
+  assert.equal(conn.length, head.length);
+});

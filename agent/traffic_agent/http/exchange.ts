@@ -59,7 +59,13 @@ export async function exchange(
         // manager reset it) leaves the request to the app, as an unreachable intercept does.
         await sending;
         await pool.release(current, false);
-        current = await pool.acquire(current.reused ? current.interceptId : undefined);
+        if (!current.reused) pool.reportUnreachable(current.interceptId!, state.failure);
+        try {
+          current = await pool.acquire(current.reused ? current.interceptId : undefined);
+        } catch (error) {
+          await writeBadGateway(client);
+          throw error;
+        }
         continue;
       }
       if (!state.started && !current.reused) await writeBadGateway(client);

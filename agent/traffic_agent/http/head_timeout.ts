@@ -37,7 +37,7 @@ export class HeadTimeout {
     this.#onExpire = onExpire;
   }
 
-  /** Starts the deadline: {@link HeadTimeout} ms from now. */
+  /** Starts the deadline: the timeout from now. */
   arm(): void {
     this.#armed = true;
     this.#deadline = this.#clock.now() + this.#ms;

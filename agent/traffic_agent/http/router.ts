@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "../../../tunnel/clock.ts";
 import type { Logger } from "../../../tunnel/log.ts";
 import type { DuplexConn } from "../../../tunnel/relay.ts";
 import { BufferedConn, readHead } from "./buffered_conn.ts";
+import { skipEmptyLines } from "./head_syntax.ts";
 import { HeadTimeout } from "./head_timeout.ts";
 import { BAD_GATEWAY, exchange } from "./exchange.ts";
 import { parseRequestHead, type RequestHead } from "./request_head.ts";
@@ -86,11 +87,12 @@ async function serveRequests(
     } finally {
       timeout.disarm();
     }
-    if (result === null && client.length === 0) return;
+    // The end of the stream between requests, perhaps after the CRLF old clients add to a body.
+    if (result === null && skipEmptyLines(client.view()) === client.length) return;
     if (result?.kind !== "parsed") {
       // Not HTTP, malformed, too large or cut short: the app answers it as it would directly.
       options.logger.debug("passing the connection to the app as it is", {
-        reason: result === null ? "cut short" : result.kind,
+        reason: result === null ? "cut short" : "reason" in result ? result.reason : result.kind,
       });
       const app = await pool.acquire(undefined);
       pool.detach(app);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RawClient, requestHead } from "./_test_clients.ts";
-import { startRouter, startTestServer, type TestIntercept } from "./_test_servers.ts";
+import { startRouter, type TestIntercept } from "./_test_router.ts";
+import { startTestServer } from "./_test_servers.ts";
 
 const byHeader = (port: number): TestIntercept => ({
   id: "ann",

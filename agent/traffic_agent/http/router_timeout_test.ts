@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../../tunnel/clock.ts";
 import { RawClient, requestHead } from "./_test_clients.ts";
-import { startRouter, startTestServer } from "./_test_servers.ts";
+import { startRouter } from "./_test_router.ts";
+import { startTestServer } from "./_test_servers.ts";
 
 Deno.test("serveHttpConnection() closes a slowloris client at the timeout, serving others meanwhile", async () => {
   const clock = new FakeClock();

@@ -55,17 +55,28 @@ export class UpstreamPool {
       try {
         return await this.#upstream(interceptId);
       } catch (error) {
-        // Once per client connection: a keep-alive client would otherwise log every request.
-        const first = !this.#unreachable.has(interceptId);
-        this.#unreachable.add(interceptId);
-        const log = first ? this.#options.logger.warn : this.#options.logger.debug;
-        log.call(this.#options.logger, "intercept unreachable, the app serves the request", {
-          interceptId,
-          error,
-        });
+        this.reportUnreachable(interceptId, error);
       }
     }
     return await this.#upstream(undefined);
+  }
+
+  /**
+   * Logs that an intercept could not take a request, which the app serves instead: as a
+   * warning the first time on this client connection, since a keep-alive client would
+   * otherwise log every request, and at debug level after that.
+   *
+   * @param interceptId the intercept
+   * @param error why
+   */
+  reportUnreachable(interceptId: string, error: unknown): void {
+    const first = !this.#unreachable.has(interceptId);
+    this.#unreachable.add(interceptId);
+    const log = first ? this.#options.logger.warn : this.#options.logger.debug;
+    log.call(this.#options.logger, "intercept unreachable, the app serves the request", {
+      interceptId,
+      error,
+    });
   }
 
   /**
