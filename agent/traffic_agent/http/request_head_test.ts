@@ -102,9 +102,11 @@ Deno.test("parseRequestHead() refuses invalid and conflicting Content-Length val
   assert.deepEqual(parsed(parseRequestHead(withLength("0"))).head.body, { kind: "none" });
 });
 
-Deno.test("parseRequestHead() lets chunked win over Content-Length and refuses other codings", () => {
-  const both = "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n";
-  assert.deepEqual(parsed(parseRequestHead(bytes(both))).head.body, { kind: "chunked" });
+Deno.test("parseRequestHead() reads chunked, refuses it beside Content-Length and other codings", () => {
+  const chunked = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n";
+  assert.deepEqual(parsed(parseRequestHead(bytes(chunked))).head.body, { kind: "chunked" });
+  const both = "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
+  assert.equal(parseRequestHead(bytes(both)).kind, "malformed");
   const gzip = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n";
   assert.equal(parseRequestHead(bytes(gzip)).kind, "malformed");
 });
