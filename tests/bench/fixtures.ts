@@ -23,58 +23,125 @@ export interface Path extends AsyncDisposable {
 }
 
 /**
- * The path under test: a TCP forwarder → a session over a loopback TCP connection → the far
- * session's outbound dialer → `targetPort`.
+ * The manager's side: accepts one tunnel connection and dials each stream's destination.
  *
- * @param targetPort where the far side dials
- * @returns the forwarder's port; dispose to tear all down
+ * @returns the port the tunnel connects to; dispose to tear it down
  */
-export async function tunnelPath(targetPort: number): Promise<Path> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [dialed, accepted] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
-    listener.accept(),
-  ]);
-  dialed.setNoDelay(true);
-  accepted.setNoDelay(true);
+export function farSide(): Promise<Path> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const outbound = new Outbound({ logger: silentLogger });
-  const hello = (role: Role) => ({
-    role,
-    minProtocol: MIN_PROTOCOL_VERSION,
-    maxProtocol: PROTOCOL_VERSION,
-    software: "bench",
-  });
-  const [near, far] = await Promise.all([
-    Session.connect(dialed, {
-      side: "dialer",
-      hello: hello(Role.Daemon),
-      codec: daemonCodec,
-      logger: silentLogger,
-    }),
-    Session.connect(accepted, {
+  let session: Session<unknown, unknown> | undefined;
+  const accepting = (async () => {
+    const conn = await listener.accept();
+    conn.setNoDelay(true);
+    session = await Session.connect(conn, {
       side: "acceptor",
       hello: hello(Role.Manager),
       codec: managerDaemonCodec,
       logger: silentLogger,
       onStream: (s) => outbound.handle(s),
-    }),
-  ]);
+    }) as Session<unknown, unknown>;
+  })();
+  return Promise.resolve({
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      closeQuietly(listener);
+      await accepting.catch(() => {});
+      await session?.close();
+      await outbound.close();
+    },
+  });
+}
+
+/**
+ * The daemon's side: a session to the far side at `tunnelPort`, and a TCP forwarder whose
+ * connections go through it to `targetPort`.
+ *
+ * @param tunnelPort where the far side listens
+ * @param targetPort where the far side dials
+ * @returns the forwarder's port; dispose to tear it down
+ */
+export async function nearSide(tunnelPort: number, targetPort: number): Promise<Path> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: tunnelPort });
+  conn.setNoDelay(true);
+  const session = await Session.connect(conn, {
+    side: "dialer",
+    hello: hello(Role.Daemon),
+    codec: daemonCodec,
+    logger: silentLogger,
+  });
   const forwarder = TcpForwarder.listen({
     hostname: "127.0.0.1",
     port: 0,
     target: { host: "127.0.0.1", port: targetPort },
-    opener: near,
+    opener: session,
     logger: silentLogger,
   });
   return {
     port: forwarder.port,
     async [Symbol.asyncDispose]() {
       await forwarder.close();
-      await near.close();
-      await far.close();
-      await outbound.close();
+      await session.close();
     },
   };
+}
+
+function hello(role: Role) {
+  return {
+    role,
+    minProtocol: MIN_PROTOCOL_VERSION,
+    maxProtocol: PROTOCOL_VERSION,
+    software: "bench",
+  };
+}
+
+/** Runs a path in a worker thread; see path_worker.ts. */
+async function inWorker(message: Record<string, unknown>): Promise<Path> {
+  const worker = new Worker(new URL("./path_worker.ts", import.meta.url).href, { type: "module" });
+  const reply = (m: Record<string, unknown>) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.postMessage(m);
+    });
+  const { port } = await reply(message) as { port: number };
+  return {
+    port,
+    async [Symbol.asyncDispose]() {
+      await reply({ kind: "close" });
+      worker.terminate();
+    },
+  };
+}
+
+/**
+ * The path under test, each side in a thread of its own as in real life (the daemon on the
+ * workstation, the manager in the cluster): a TCP forwarder → a session over a loopback TCP
+ * connection → the far session's outbound dialer → `targetPort`.
+ *
+ * @param targetPort where the far side dials
+ * @returns the forwarder's port; dispose to tear all down
+ */
+export async function tunnelPath(targetPort: number): Promise<Path> {
+  const far = await inWorker({ kind: "far" });
+  const near = await inWorker({ kind: "near", tunnelPort: far.port, targetPort });
+  return {
+    port: near.port,
+    async [Symbol.asyncDispose]() {
+      await near[Symbol.asyncDispose]();
+      await far[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/**
+ * The baseline in a thread of its own, as `kubectl port-forward` would be a process of its
+ * own: see {@link relayPath}.
+ *
+ * @param targetPort where the relay dials
+ * @returns the relay's port; dispose to stop it
+ */
+export function relayPathInWorker(targetPort: number): Promise<Path> {
+  return inWorker({ kind: "relay", targetPort });
 }
 
 /**

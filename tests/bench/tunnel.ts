@@ -6,7 +6,14 @@
  */
 import { createHash } from "node:crypto";
 import { type BenchOptions, type BenchResult, figure, percentile, round } from "./result.ts";
-import { type Path, readFully, relayPath, server, tunnelPath, writeFully } from "./fixtures.ts";
+import {
+  type Path,
+  readFully,
+  relayPathInWorker,
+  server,
+  tunnelPath,
+  writeFully,
+} from "./fixtures.ts";
 
 const MiB = 1024 * 1024;
 
@@ -47,7 +54,7 @@ async function throughput(options: BenchOptions): Promise<BenchResult> {
   const bytes = (options.quick ? 256 : 1024) * MiB;
   await using sink = countingSink();
   await using tunnel = await tunnelPath(sink.port);
-  await using relay = relayPath(sink.port);
+  await using relay = await relayPathInWorker(sink.port);
   // Warm both paths up (JIT, socket buffers) before measuring.
   await pushThrough(tunnel.port, 16 * MiB);
   await pushThrough(relay.port, 16 * MiB);
@@ -90,7 +97,7 @@ async function rtt(options: BenchOptions): Promise<BenchResult> {
   const rounds = options.quick ? 2_000 : 10_000;
   await using echo = echoServer();
   await using tunnel = await tunnelPath(echo.port);
-  await using relay = relayPath(echo.port);
+  await using relay = await relayPathInWorker(echo.port);
   await roundTrips(tunnel.port, 200);
   await roundTrips(relay.port, 200);
   const base = await roundTrips(relay.port, rounds);
