@@ -5,7 +5,8 @@
  * @module
  */
 import type { ByteChannel } from "./channel.ts";
-import { writeAll } from "./channel.ts";
+import { FrameWriter } from "./frame_writer.ts";
+import { Pings } from "./pings.ts";
 import { type Clock, systemClock, type TimerId } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -28,10 +29,6 @@ import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 
 /** Each stream's window in each direction, in bytes: the wire contract's (SPEC.md §9). */
 export const STREAM_WINDOW = INITIAL_WINDOW;
-/** Queued outgoing bytes above which senders wait for the connection to drain. */
-const HIGH_WATER = 1024 * 1024;
-/** Small frames are written together up to this size. */
-const COALESCE_LIMIT = 64 * 1024;
 /** How long a closing session waits for its last frames to be written. */
 const GO_AWAY_FLUSH_MS = 1000;
 /** Bytes of each receive buffer; retained payloads keep theirs alive. */
@@ -111,11 +108,7 @@ export class Session<Out, In> {
   #protocol = 0;
   #handshake: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  readonly #urgent = new FrameQueue();
-  readonly #normal = new FrameQueue();
-  #queued = 0;
-  #flushing: Promise<void> | undefined;
-  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  readonly #writer: FrameWriter;
 
   #closing = false;
   #end: SessionEnd | undefined;
@@ -126,20 +119,19 @@ export class Session<Out, In> {
 
   #lastReceived: number;
   #keepaliveTimer: TimerId | undefined;
-  #pings = new Map<
-    bigint,
-    { sentAt: number; resolve: (rtt: number) => void; reject: (e: Error) => void }
-  >();
-  #pingCounter = 0n;
-  #rttMs: number | undefined;
+  readonly #pings: Pings;
   #bytesIn = 0;
-  #bytesOut = 0;
 
   private constructor(channel: ByteChannel, options: SessionOptions<Out, In>) {
     this.#channel = channel;
+    this.#writer = new FrameWriter(
+      channel,
+      (error) => this.#lost(`write failed: ${describe(error)}`),
+    );
     this.#options = options;
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
+    this.#pings = new Pings(this.#clock);
     // Retained payloads go to streams as they are: one copy less per byte received.
     this.#decoder = new FrameDecoder((raw) => options.codec.decode(raw), {
       initialCapacity: RECEIVE_BUFFER,
@@ -198,7 +190,7 @@ export class Session<Out, In> {
 
   /** The last measured round trip, in milliseconds. */
   get rttMs(): number | undefined {
-    return this.#rttMs;
+    return this.#pings.rttMs;
   }
 
   /** Open streams. */
@@ -208,7 +200,7 @@ export class Session<Out, In> {
 
   /** Bytes received and sent on the connection, frames included. */
   get bytes(): { in: number; out: number } {
-    return { in: this.#bytesIn, out: this.#bytesOut };
+    return { in: this.#bytesIn, out: this.#writer.bytesOut };
   }
 
   /** Resolves once the session ended, however it ended; never rejects. */
@@ -261,19 +253,10 @@ export class Session<Out, In> {
    *
    * @returns milliseconds until the peer's pong arrived
    */
-  ping(): Promise<number> {
-    const counter = ++this.#pingCounter;
-    const opaque = new Uint8Array(8);
-    new DataView(opaque.buffer).setBigUint64(0, counter);
-    return new Promise((resolve, reject) => {
-      this.#pings.set(counter, { sentAt: this.#clock.now(), resolve, reject });
-      this.#enqueue(encodeFrame({ type: FrameType.Ping, streamId: 0, opaque }), true).catch(
-        (error) => {
-          this.#pings.delete(counter);
-          reject(error);
-        },
-      );
-    });
+  async ping(): Promise<number> {
+    const { opaque, rtt } = this.#pings.start();
+    await this.#enqueue(encodeFrame({ type: FrameType.Ping, streamId: 0, opaque }), true);
+    return await rtt;
   }
 
   /**
@@ -295,14 +278,13 @@ export class Session<Out, In> {
     // Last of all (SPEC.md §10): as an urgent frame it overtook the data and Fin frames still
     // queued, and the peer, which stops reading at a go-away, lost them. #enqueue takes no
     // frame after this one.
-    this.#normal.push(frame);
-    this.#queued += frame.length;
+    this.#writer.enqueue(frame, false).catch(() => {/* the session ends below either way */});
     // A peer that stops reading must not keep us from closing.
     let timer: TimerId | undefined;
     const patience = new Promise<void>((resolve) => {
       timer = this.#clock.setTimeout(resolve, GO_AWAY_FLUSH_MS);
     });
-    await Promise.race([this.#kick().catch(() => {/* already gone */}), patience]);
+    await Promise.race([this.#writer.flush().catch(() => {/* already gone */}), patience]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     this.#finish({ code, reason, byPeer: false });
   }
@@ -330,66 +312,7 @@ export class Session<Out, In> {
   #enqueue(frame: Uint8Array, urgent: boolean): Promise<void> {
     if (this.#endError) return Promise.reject(this.#endError);
     if (this.#closing) return Promise.reject(new SessionClosedError("the session is closing"));
-    (urgent ? this.#urgent : this.#normal).push(frame);
-    this.#queued += frame.length;
-    if (!this.#flushing) {
-      this.#kick().catch((error) => this.#lost(`write failed: ${describe(error)}`));
-    }
-    if (this.#queued < HIGH_WATER) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
-  }
-
-  /** Starts writing the queues out, unless that is under way; resolves when they are empty. */
-  #kick(): Promise<void> {
-    if (this.#flushing) return this.#flushing;
-    if (this.#urgent.length === 0 && this.#normal.length === 0) return Promise.resolve();
-    this.#flushing = this.#flush();
-    return this.#flushing;
-  }
-
-  async #flush(): Promise<void> {
-    try {
-      for (let batch = this.#takeBatch(); batch; batch = this.#takeBatch()) {
-        await writeAll(this.#channel, batch);
-        this.#bytesOut += batch.length;
-        this.#queued -= batch.length;
-        if (this.#queued < HIGH_WATER / 2 && this.#drainWaiters.length > 0) {
-          const waiters = this.#drainWaiters;
-          this.#drainWaiters = [];
-          for (const waiter of waiters) waiter.resolve();
-        }
-      }
-    } finally {
-      // Cleared in the same turn the queues were found empty. Clearing it later (in a
-      // `.finally()` callback) left a window in which #enqueue saw a flush "under way", queued
-      // a frame and started none: the frame then waited for the next enqueue, up to a keepalive
-      // interval, or forever. #kick only starts a flush with frames queued, so this always runs
-      // after #kick assigned #flushing.
-      this.#flushing = undefined;
-    }
-  }
-
-  /** The next bytes to write: urgent frames first, small frames joined into one write. */
-  #takeBatch(): Uint8Array | undefined {
-    const first = this.#urgent.shift() ?? this.#normal.shift();
-    if (!first || first.length >= COALESCE_LIMIT) return first;
-    const parts = [first];
-    let size = first.length;
-    for (;;) {
-      const queue = this.#urgent.length > 0 ? this.#urgent : this.#normal;
-      const next = queue.peek();
-      if (!next || size + next.length > COALESCE_LIMIT) break;
-      parts.push(queue.shift()!);
-      size += next.length;
-    }
-    if (parts.length === 1) return first;
-    const joined = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      joined.set(part, offset);
-      offset += part.length;
-    }
-    return joined;
+    return this.#writer.enqueue(frame, urgent);
   }
 
   async #read(): Promise<void> {
@@ -452,7 +375,7 @@ export class Session<Out, In> {
           .catch(() => {});
         return;
       case FrameType.Pong:
-        return this.#receivePong(frame.opaque);
+        return this.#pings.answered(frame.opaque);
       case FrameType.GoAway:
         this.#logger.info("peer closed the session", { code: frame.code, reason: frame.reason });
         this.#closeChannel();
@@ -537,15 +460,6 @@ export class Session<Out, In> {
     this.#streams.get(id)?.receiveReset(code, reason);
   }
 
-  #receivePong(opaque: Uint8Array): void {
-    const counter = new DataView(opaque.buffer, opaque.byteOffset, 8).getBigUint64(0);
-    const ping = this.#pings.get(counter);
-    if (!ping) return;
-    this.#pings.delete(counter);
-    this.#rttMs = this.#clock.now() - ping.sentAt;
-    ping.resolve(this.#rttMs);
-  }
-
   #deliver(message: In): void {
     try {
       this.#options.onMessage?.(message);
@@ -609,53 +523,9 @@ export class Session<Out, In> {
     this.#opening.clear();
     for (const stream of [...this.#streams.values()]) stream.abort(error);
     this.#streams.clear();
-    for (const waiter of this.#drainWaiters) waiter.reject(error);
-    this.#drainWaiters = [];
-    this.#urgent.clear();
-    this.#normal.clear();
-    for (const ping of this.#pings.values()) ping.reject(error);
-    this.#pings.clear();
+    this.#writer.abort(error);
+    this.#pings.failAll(error);
     this.#resolveClosed(end);
-  }
-}
-
-/**
- * A first-in first-out queue of encoded frames. `Array.prototype.shift` is linear in V8 for
- * long arrays, which made taking a batch quadratic once many small frames were queued (87,000
- * queued frames took 0.75 s to shift out, and a sender of small datagrams over TCP crawled).
- */
-class FrameQueue {
-  #items: (Uint8Array | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(frame: Uint8Array): void {
-    this.#items.push(frame);
-  }
-
-  peek(): Uint8Array | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): Uint8Array | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const frame = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    // Drop the consumed slots once they are most of the array; amortized constant time.
-    if (this.#head === this.#items.length) this.clear();
-    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return frame;
-  }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
   }
 }
 
