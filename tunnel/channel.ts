@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ChunkQueue } from "./chunk_queue.ts";
 
 /** A reliable, ordered byte stream. `Deno.Conn` is one as it is. */
 export interface ByteChannel {
@@ -37,7 +38,7 @@ export class ChannelClosedError extends Error {
 
 /** One direction of an in-memory pair: a bounded buffer, so a writer feels backpressure. */
 class Pipe {
-  #chunks: Uint8Array[] = [];
+  readonly #chunks = new ChunkQueue();
   #buffered = 0;
   #ended = false;
   #broken = false;
@@ -52,15 +53,7 @@ class Pipe {
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wakeReader = resolve);
     }
-    let n = 0;
-    while (n < p.length && this.#chunks.length > 0) {
-      const head = this.#chunks[0]!;
-      const take = Math.min(head.length, p.length - n);
-      p.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#chunks.shift();
-      else this.#chunks[0] = head.subarray(take);
-    }
+    const n = this.#chunks.readInto(p);
     this.#buffered -= n;
     this.#wake("writer");
     return n;
@@ -88,7 +81,7 @@ class Pipe {
   /** The reader is gone: pending and later reads fail, writes fail. */
   break(): void {
     this.#broken = true;
-    this.#chunks = [];
+    this.#chunks.clear();
     this.end();
   }
 

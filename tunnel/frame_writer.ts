@@ -6,6 +6,7 @@
  * @module
  */
 import { type ByteChannel, writeAll } from "./channel.ts";
+import { ChunkQueue } from "./chunk_queue.ts";
 
 /** Queued outgoing bytes above which senders wait for the connection to drain. */
 const HIGH_WATER = 1024 * 1024;
@@ -26,8 +27,8 @@ type Waiter = { resolve: () => void; reject: (e: Error) => void };
 export class FrameWriter {
   readonly #channel: ByteChannel;
   readonly #onError: (error: unknown) => void;
-  readonly #urgent = new FrameQueue();
-  readonly #normal = new FrameQueue();
+  readonly #urgent = new ChunkQueue();
+  readonly #normal = new ChunkQueue();
   #queued = 0;
   #bytesOut = 0;
   #flushing: Promise<void> | undefined;
@@ -125,45 +126,5 @@ export class FrameWriter {
       offset += part.length;
     }
     return joined;
-  }
-}
-
-/**
- * A first-in first-out queue of encoded frames. `Array.prototype.shift` is linear in V8 for
- * long arrays, which made taking a batch quadratic once many small frames were queued (87,000
- * queued frames took 0.75 s to shift out, and a sender of small datagrams over TCP crawled).
- */
-class FrameQueue {
-  #items: (Uint8Array | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(frame: Uint8Array): void {
-    this.#items.push(frame);
-  }
-
-  peek(): Uint8Array | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): Uint8Array | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const frame = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    // Drop the consumed slots once they are most of the array; amortized constant time.
-    if (this.#head === this.#items.length) this.clear();
-    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return frame;
-  }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
   }
 }

@@ -16,6 +16,7 @@ import {
   Transport,
   writeHeader,
 } from "./protocol/mod.ts";
+import { ChunkQueue } from "./chunk_queue.ts";
 import { StreamResetError } from "./stream_errors.ts";
 
 /** The largest data frame a stream sends; local reads are this size too. */
@@ -40,7 +41,7 @@ export class Stream {
   readonly #link: StreamLink;
   readonly #window: number;
   #sendWindow: number;
-  #received: Uint8Array[] = [];
+  readonly #received = new ChunkQueue();
   /** Bytes the peer sent that we have not yet given credit back for. */
   #outstanding = 0;
   /** Bytes the reader consumed since the last credit we sent. */
@@ -67,9 +68,7 @@ export class Stream {
 
   /** Bytes received and not yet read. */
   get buffered(): number {
-    let n = 0;
-    for (const chunk of this.#received) n += chunk.length;
-    return n;
+    return this.#received.bytes;
   }
 
   /**
@@ -85,15 +84,7 @@ export class Stream {
       if (this.#finReceived) return null;
       await this.#wait("read");
     }
-    let n = 0;
-    while (n < p.length && this.#received.length > 0) {
-      const head = this.#received[0]!;
-      const take = Math.min(head.length, p.length - n);
-      p.set(take === head.length ? head : head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#received.shift();
-      else this.#received[0] = head.subarray(take);
-    }
+    const n = this.#received.readInto(p);
     this.#credit(n);
     return n;
   }
@@ -289,7 +280,7 @@ export class Stream {
   #fail(error: Error): void {
     if (this.#error) return;
     this.#error = error;
-    this.#received = [];
+    this.#received.clear();
     this.#wake("read", error);
     this.#wake("window", error);
     this.#release();

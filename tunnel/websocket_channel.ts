@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ChunkQueue } from "./chunk_queue.ts";
 import type { ByteChannel } from "./channel.ts";
 import { ChannelClosedError } from "./channel.ts";
 
@@ -32,7 +33,7 @@ export async function websocketChannel(socket: WebSocket): Promise<ByteChannel> 
 
 class WebSocketChannel implements ByteChannel {
   readonly #socket: WebSocket;
-  #chunks: Uint8Array[] = [];
+  readonly #chunks = new ChunkQueue();
   #ended = false;
   #wake: (() => void) | undefined;
 
@@ -53,15 +54,7 @@ class WebSocketChannel implements ByteChannel {
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
-    let n = 0;
-    while (n < p.length && this.#chunks.length > 0) {
-      const head = this.#chunks[0]!;
-      const take = Math.min(head.length, p.length - n);
-      p.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#chunks.shift();
-      else this.#chunks[0] = head.subarray(take);
-    }
+    const n = this.#chunks.readInto(p);
     return n;
   }
 
