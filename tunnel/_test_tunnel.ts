@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { MemoryLogger } from "./log.ts";
+import { MemoryLogger, silentLogger } from "./log.ts";
+import { TcpServer } from "./tcp_server.ts";
 import { Outbound, type OutboundOptions } from "./outbound.ts";
 import {
   daemonCodec,
@@ -80,38 +81,20 @@ export async function tunnelFixture(
 
 /** A TCP server on loopback that echoes every byte until the client half-closes. */
 export function tcpEchoServer(): AsyncDisposable & { port: number } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.TcpConn>();
-  const serving = (async () => {
-    const tasks: Promise<void>[] = [];
-    for await (const conn of listener) {
-      conns.add(conn);
-      tasks.push((async () => {
-        const buffer = new Uint8Array(64 * 1024);
-        try {
-          for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-            let written = 0;
-            while (written < n) written += await conn.write(buffer.subarray(written, n));
-          }
-          await conn.closeWrite();
-        } catch {
-          // The client went away; nothing to echo to.
-        } finally {
-          conns.delete(conn);
-          closeQuietly(conn);
-        }
-      })());
-    }
-    await Promise.all(tasks);
-  })();
-  return {
-    port: listener.addr.port,
-    async [Symbol.asyncDispose]() {
-      closeQuietly(listener);
-      for (const conn of conns) closeQuietly(conn);
-      await serving;
+  const server = TcpServer.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    logger: silentLogger,
+    handle: async (conn) => {
+      const buffer = new Uint8Array(64 * 1024);
+      for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+        let written = 0;
+        while (written < n) written += await conn.write(buffer.subarray(written, n));
+      }
+      await conn.closeWrite();
     },
-  };
+  });
+  return { port: server.port, [Symbol.asyncDispose]: () => server.close() };
 }
 
 /** A UDP server on loopback that answers each datagram with `prefix` + the datagram. */
@@ -152,19 +135,6 @@ export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   for (const p of parts) {
     out.set(p, offset);
     offset += p.length;
-  }
-  return out;
-}
-
-/** Deterministic bytes for transfers, so the far end can compare. */
-export function patternBytes(size: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
   }
   return out;
 }

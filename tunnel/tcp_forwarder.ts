@@ -14,13 +14,36 @@ export interface StreamOpener {
   open(destination: Destination): Promise<Stream>;
 }
 
+/** Where a forwarder's streams go. */
+export interface ForwardTarget {
+  host: string;
+  port: number;
+  tag?: string;
+}
+
+/**
+ * Opens a stream to a forwarder's target.
+ *
+ * @param opener the session, or what picks it
+ * @param transport TCP or UDP
+ * @param target where to
+ * @returns the stream
+ */
+export function openTarget(
+  opener: StreamOpener,
+  transport: Transport,
+  target: ForwardTarget,
+): Promise<Stream> {
+  return opener.open({ transport, host: target.host, port: target.port, tag: target.tag ?? "" });
+}
+
 /** Options of {@link TcpForwarder.listen}. */
 export interface TcpForwarderOptions {
   hostname: string;
   /** 0 picks a free port; see {@link TcpForwarder.port}. */
   port: number;
   /** Where each connection goes. */
-  target: { host: string; port: number; tag?: string };
+  target: ForwardTarget;
   opener: StreamOpener;
   logger: Logger;
 }
@@ -82,12 +105,7 @@ async function forward(conn: Deno.TcpConn, options: TcpForwarderOptions): Promis
   const { target, opener, logger } = options;
   let stream: Stream;
   try {
-    stream = await opener.open({
-      transport: Transport.Tcp,
-      host: target.host,
-      port: target.port,
-      tag: target.tag ?? "",
-    });
+    stream = await openTarget(opener, Transport.Tcp, target);
   } catch (error) {
     // Close at once: the client sees the failure now instead of a hanging connection.
     logger.info("forwarded connection refused", { target, error });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { patternBytes, readAll, tcpEchoServer, tunnelFixture } from "./_test_tunnel.ts";
+import { pattern } from "./_test_pairs.ts";
+import { readAll, tcpEchoServer, tunnelFixture } from "./_test_tunnel.ts";
 import { FakeClock } from "./clock.ts";
 import { TpxError } from "./protocol/mod.ts";
 import { TcpForwarder } from "./tcp_forwarder.ts";
@@ -20,7 +21,7 @@ Deno.test("TcpForwarder carries 4 MiB both ways intact through the tunnel", asyn
     logger: tunnel.logger,
   });
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: forwarder.port });
-  const payload = patternBytes(4 * 1024 * 1024);
+  const payload = pattern(4 * 1024 * 1024);
   const [, echoed] = await Promise.all([
     writeAllTo(conn, payload).then(() => conn.closeWrite()),
     readAll(conn),

@@ -10,14 +10,14 @@ import { joinHostPort, listenError } from "./net_errors.ts";
 import { MAX_DATAGRAM, ResetCode, Transport } from "./protocol/mod.ts";
 import { closeQuietly } from "./relay.ts";
 import type { Stream } from "./stream.ts";
-import type { StreamOpener } from "./tcp_forwarder.ts";
+import { type ForwardTarget, openTarget, type StreamOpener } from "./tcp_forwarder.ts";
 
 /** Options of {@link UdpForwarder.listen}. */
 export interface UdpForwarderOptions {
   hostname: string;
   /** 0 picks a free port; see {@link UdpForwarder.port}. */
   port: number;
-  target: { host: string; port: number; tag?: string };
+  target: ForwardTarget;
   opener: StreamOpener;
   logger: Logger;
   /** An association with no datagram either way for this long ends. Default 60 s. */
@@ -131,12 +131,7 @@ export class UdpForwarder {
     const { target, opener, logger } = this.#options;
     let stream: Stream;
     try {
-      stream = await opener.open({
-        transport: Transport.Udp,
-        host: target.host,
-        port: target.port,
-        tag: target.tag ?? "",
-      });
+      stream = await openTarget(opener, Transport.Udp, target);
     } catch (error) {
       logger.info("UDP association refused", { target, peer: association.key, error });
       this.#associations.delete(association.key);

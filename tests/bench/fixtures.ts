@@ -16,6 +16,7 @@ import {
 import { closeQuietly } from "../../tunnel/relay.ts";
 import { Session } from "../../tunnel/session.ts";
 import { TcpForwarder } from "../../tunnel/tcp_forwarder.ts";
+import { TcpServer } from "../../tunnel/tcp_server.ts";
 
 /** Something that listens on loopback and leads to `target`. */
 export interface Path extends AsyncDisposable {
@@ -201,22 +202,8 @@ async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
  * @returns its port; dispose to stop it
  */
 export function server(handle: (conn: Deno.TcpConn) => Promise<void>): Path {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const serving = (async () => {
-    const tasks: Promise<void>[] = [];
-    for await (const conn of listener) {
-      conn.setNoDelay(true);
-      tasks.push(handle(conn).catch(() => {}).finally(() => closeQuietly(conn)));
-    }
-    await Promise.allSettled(tasks);
-  })();
-  return {
-    port: listener.addr.port,
-    async [Symbol.asyncDispose]() {
-      closeQuietly(listener);
-      await serving;
-    },
-  };
+  const tcp = TcpServer.listen({ hostname: "127.0.0.1", port: 0, logger: silentLogger, handle });
+  return { port: tcp.port, [Symbol.asyncDispose]: () => tcp.close() };
 }
 
 /**

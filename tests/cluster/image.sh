@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the tpx image (localhost/tpx:dev) from the working tree: Deno copied from this host
+# with the libraries it links, the project's code in /app, and every npm/jsr package it needs
+# pre-cached in /deno-dir, so "deno run --cached-only" never reaches a registry. Imports it
+# into the local cluster's containerd when that runs. Cheap to re-run after a code change.
+#
+#   image.sh [--no-import]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+[[ -x "$TPX_BIN/mkimage" ]] || "$TPX_CLUSTER_SRC/build.sh"
+stage="$TPX_CACHE/image-build/tpx"
+deno_bin="$(readlink -f "$(command -v deno)")"
+start=$SECONDS
+
+rm -rf "$stage/app"
+mkdir -p "$stage/app" "$stage/deno-dir" "$TPX_IMAGES"
+# The project's code: the tracked tree minus what never runs in a container.
+tar -C "$TPX_REPO" --exclude=./.git --exclude=./tests --exclude=./.cache --exclude=./dist \
+  --exclude=./node_modules --exclude='*_test.ts' -cf - . | tar -C "$stage/app" -xf -
+
+# Fill DENO_DIR with what the code imports. The cache is kept between builds, so only new
+# packages are downloaded.
+export DENO_DIR="$stage/deno-dir" DENO_NO_UPDATE_CHECK=1
+(cd "$stage/app" && deno install --quiet)
+if [[ -e "$stage/app/main.ts" ]]; then
+  (cd "$stage/app" && deno cache --quiet main.ts)
+else
+  log "warning: $TPX_REPO/main.ts does not exist yet; the image holds the dependencies only"
+fi
+
+specs=("$deno_bin=/usr/bin/deno" "$stage/app=/app" "$stage/deno-dir=/deno-dir@65532"
+  dir:/tmp:1777 dir:/home/nonroot:755@65532)
+# Deno is linked against the host's glibc: take the exact libraries the loader resolves.
+while read -r lib; do
+  specs+=("$(readlink -f "$lib")=$lib")
+done < <(ldd "$deno_bin" | grep -oE '/[^ ]+\.so[^ ]*')
+printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' \
+  > "$stage/passwd"
+printf 'root:x:0:\nnonroot:x:65532:\n' > "$stage/group"
+specs+=("$stage/passwd=/etc/passwd" "$stage/group=/etc/group")
+
+log "writing image $TPX_IMAGE"
+mkimage -o "$TPX_IMAGES/tpx.tar" -tag "$TPX_IMAGE" \
+  -entrypoint '["/usr/bin/deno","run","-A","--cached-only","--config","/app/deno.json","/app/main.ts"]' \
+  -user 65532:65532 -workdir /app \
+  -env PATH=/usr/local/bin:/usr/bin:/bin -env DENO_DIR=/deno-dir -env HOME=/home/nonroot \
+  -env DENO_NO_UPDATE_CHECK=1 -env DENO_NO_PROMPT=1 \
+  "${specs[@]}"
+
+if [[ "${1:-}" != "--no-import" ]] && ctr --address "$CONTAINERD_SOCK" version > /dev/null 2>&1; then
+  log "importing $TPX_IMAGE into the running cluster"
+  ctr --address "$CONTAINERD_SOCK" --namespace k8s.io images import "$TPX_IMAGES/tpx.tar" > /dev/null
+  touch "$TPX_RUN/containerd/imported-tpx"
+fi
+log "image $TPX_IMAGE ready in $((SECONDS - start))s"

@@ -1,0 +1,3 @@
+module tpx.local/tests/cluster/tools
+
+go 1.24.0
