@@ -23,7 +23,8 @@ mkdir -p "$TPX_BIN" "$TPX_IMAGES" "$GOMODCACHE" "$GOCACHE"
 
 # sources_sum DIR: one hash of a Go module's own files (and the toolchain), to tell stale builds.
 sources_sum() {
-  (cd "$1" && cat go.mod $(ls go.sum 2>/dev/null) $(find . -name '*.go' | sort) && go version) | sha256sum | cut -c1-16
+  (cd "$1" && find . -name go.mod -o -name go.sum -o -name '*.go' | sort | xargs cat && go version) |
+    sha256sum | cut -c1-16
 }
 
 # build_module DIR OUTPUT [go build args...]: go build unless OUTPUT was built from these sources.

@@ -30,6 +30,12 @@ running() {
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && grep -qa "$1" "/proc/$pid/cmdline"
 }
 
+any_running() {
+  local name
+  for name in "${COMPONENTS[@]}"; do running "$name" && return 0; done
+  return 1
+}
+
 # start NAME ARGS...: start the component NAME in its own session, logging to logs/NAME.log.
 start() {
   local name="$1"; shift
@@ -83,8 +89,16 @@ setup_host() {
     iptables -w -A TPX-FORWARD -i "$BRIDGE" -o "$BRIDGE" -j RETURN
     iptables -w -A TPX-FORWARD -i "$BRIDGE" -j DROP
     iptables -w -A TPX-FORWARD -o "$BRIDGE" -j DROP
-    iptables -w -I FORWARD 1 -j TPX-FORWARD
   fi
+  first_in_forward
+}
+
+# first_in_forward: keep the jump to TPX-FORWARD ahead of kube-proxy's, which accept some
+# packets (marked for masquerading, or of established flows) before later rules see them.
+first_in_forward() {
+  [[ "$(iptables -w -S FORWARD 2> /dev/null | sed -n 2p)" == "-A FORWARD -j TPX-FORWARD" ]] && return
+  iptables -w -D FORWARD -j TPX-FORWARD 2> /dev/null || true
+  iptables -w -I FORWARD 1 -j TPX-FORWARD
 }
 
 # write_file FILE: write stdin to FILE unless FILE holds exactly that already (kube-proxy exits
@@ -158,7 +172,7 @@ CONF
   write_file "$TPX_RUN/config/kubelet.yaml" <<CONF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: 0.0.0.0
+address: "$NODE_IP"
 authentication:
   anonymous: {enabled: false}
   webhook: {enabled: true}
@@ -261,7 +275,7 @@ ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
 # import_images: load each image tarball containerd does not hold yet (or holds an older copy of).
 import_images() {
-  local tar tag stamp
+  local tar stamp
   for tar in "$TPX_IMAGES"/*.tar; do
     stamp="$TPX_RUN/containerd/imported-$(basename "$tar" .tar)"
     if [[ -e "$stamp" && "$stamp" -nt "$tar" ]]; then continue; fi
@@ -296,8 +310,13 @@ start_dns() {
 up() {
   local start=$SECONDS
   "$TPX_CLUSTER_SRC/build.sh"
-  [[ -e "$TPX_IMAGES/tpx.tar" ]] || "$TPX_CLUSTER_SRC/image.sh" --no-import
+  "$TPX_CLUSTER_SRC/image.sh" --no-import
   make_pki
+  if [[ -d "$TPX_RUN" ]] && ! any_running; then
+    # Left by a session that ended without "down" (or a reboot): start from a clean slate.
+    log "nothing runs but $TPX_RUN exists: cleaning up first"
+    down
+  fi
   log "starting the cluster (state and logs in $TPX_RUN)"
   local cluster_start=$SECONDS
   setup_host
@@ -305,6 +324,7 @@ up() {
   start_control_plane
   start_node
   start_dns
+  first_in_forward
   for name in "${COMPONENTS[@]}"; do alive "$name"; done
   log "cluster is up: node Ready, DNS answers (start $((SECONDS - cluster_start))s, all $((SECONDS - start))s)"
   echo "KUBECONFIG=$TPX_KUBECONFIG"
@@ -411,6 +431,9 @@ down() {
   log "cluster is down; caches kept in $TPX_CACHE"
 }
 
+if [[ "${1:-}" == up || "${1:-}" == down ]] && ((EUID != 0)); then
+  die "cluster.sh $1 needs root (it runs containerd and kubelet, and changes links, routes and iptables)"
+fi
 case "${1:-}" in
   up) up ;;
   status) status ;;

@@ -1,3 +1,4 @@
+# shellcheck disable=SC2034  # every setting here is used by the scripts that source it
 # Shared settings of the local test cluster's scripts; sourced, never run.
 # Everything built or cached lives under $TPX_CACHE (outside the repo, kept across runs);
 # everything the running cluster creates lives under $TPX_RUN (removed by "down").

@@ -2,9 +2,10 @@
 # Builds the tpx image (localhost/tpx:dev) from the working tree: Deno copied from this host
 # with the libraries it links, the project's code in /app, and every npm/jsr package it needs
 # pre-cached in /deno-dir, so "deno run --cached-only" never reaches a registry. Imports it
-# into the local cluster's containerd when that runs. Cheap to re-run after a code change.
+# into the local cluster's containerd when that runs. Skips the build when neither the code nor
+# Deno changed since the last one; "cluster.sh up" runs it every time.
 #
-#   image.sh [--no-import]
+#   image.sh [--no-import] [--force]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -18,6 +19,14 @@ mkdir -p "$stage/app" "$stage/deno-dir" "$TPX_IMAGES"
 # The project's code: the tracked tree minus what never runs in a container.
 tar -C "$TPX_REPO" --exclude=./.git --exclude=./tests --exclude=./.cache --exclude=./dist \
   --exclude=./node_modules --exclude='*_test.ts' -cf - . | tar -C "$stage/app" -xf -
+
+sum="$( (tar -C "$stage/app" --sort=name --mtime=@0 --owner=0 --group=0 -cf - . && deno --version &&
+  cat "${BASH_SOURCE[0]}" "$TPX_BIN/tools.sum") | sha256sum | cut -c1-16)"
+if [[ -e "$TPX_IMAGES/tpx.tar" && "$(cat "$TPX_IMAGES/tpx.sum" 2> /dev/null)" == "$sum" &&
+  " $* " != *" --force "* ]]; then
+  log "image $TPX_IMAGE is up to date"
+  exit 0
+fi
 
 # Fill DENO_DIR with what the code imports. The cache is kept between builds, so only new
 # packages are downloaded.
@@ -47,8 +56,9 @@ mkimage -o "$TPX_IMAGES/tpx.tar" -tag "$TPX_IMAGE" \
   -env PATH=/usr/local/bin:/usr/bin:/bin -env DENO_DIR=/deno-dir -env HOME=/home/nonroot \
   -env DENO_NO_UPDATE_CHECK=1 -env DENO_NO_PROMPT=1 \
   "${specs[@]}"
+echo "$sum" > "$TPX_IMAGES/tpx.sum"
 
-if [[ "${1:-}" != "--no-import" ]] && ctr --address "$CONTAINERD_SOCK" version > /dev/null 2>&1; then
+if [[ " $* " != *" --no-import "* ]] && ctr --address "$CONTAINERD_SOCK" version > /dev/null 2>&1; then
   log "importing $TPX_IMAGE into the running cluster"
   ctr --address "$CONTAINERD_SOCK" --namespace k8s.io images import "$TPX_IMAGES/tpx.tar" > /dev/null
   touch "$TPX_RUN/containerd/imported-tpx"
