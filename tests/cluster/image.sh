@@ -51,7 +51,7 @@ specs+=("$stage/passwd=/etc/passwd" "$stage/group=/etc/group")
 
 log "writing image $TPX_IMAGE"
 mkimage -o "$TPX_IMAGES/tpx.tar" -tag "$TPX_IMAGE" \
-  -entrypoint '["/usr/bin/deno","run","-A","--cached-only","--config","/app/deno.json","/app/main.ts"]' \
+  -entrypoint '["/usr/bin/deno","run","-A","--cached-only","--no-code-cache","--config","/app/deno.json","/app/main.ts"]' \
   -user 65532:65532 -workdir /app \
   -env PATH=/usr/local/bin:/usr/bin:/bin -env DENO_DIR=/deno-dir -env HOME=/home/nonroot \
   -env DENO_NO_UPDATE_CHECK=1 -env DENO_NO_PROMPT=1 \
