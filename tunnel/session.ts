@@ -395,7 +395,7 @@ export class Session<Out, In> {
       throw new ProtocolError(`frame type ${frame.type} before the hello`);
     }
     const result = negotiate(this.#options.hello, frame.hello);
-    const refusal = result.ok ? this.#options.vetPeer?.(frame.hello) : result.reason;
+    const refusal = result.ok ? this.#vet(frame.hello) : result.reason;
     if (refusal !== undefined || !result.ok) {
       const code = result.ok ? GoAwayCode.Refused : GoAwayCode.VersionMismatch;
       const reason = refusal ?? "refused";
@@ -408,6 +408,16 @@ export class Session<Out, In> {
     if (this.#options.side === "acceptor") this.#sendHello();
     this.#handshake?.resolve();
     this.#handshake = undefined;
+  }
+
+  /** The owner's verdict on a peer; a verdict that throws refuses, with a go-away. */
+  #vet(peer: Hello): string | undefined {
+    try {
+      return this.#options.vetPeer?.(peer);
+    } catch (error) {
+      this.#logger.error("vetting a peer failed", { error: describe(error) });
+      return "refused: the peer could not be checked";
+    }
   }
 
   #receiveOpen(id: number, destination: Destination): void {

@@ -80,6 +80,19 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
     }
   },
 
+  async "a vetPeer that throws refuses the peer instead of escaping"(transport) {
+    const [daemon, manager] = await connectBoth(transport, {
+      vetPeer: () => {
+        throw new Error("lookup failed");
+      },
+    });
+    for (const result of [daemon, manager]) {
+      assert.equal(result.status, "rejected");
+      assert.ok(result.reason instanceof TpxError, `${result.reason}`);
+      assert.match(result.reason.message, /the peer could not be checked/);
+    }
+  },
+
   async "a frame other than hello before the handshake closes the peer with a protocol error"(
     transport,
   ) {
