@@ -1,6 +1,7 @@
 /**
- * The local end of UDP forwarding: one socket; each local peer's datagrams form one
- * association (a tunnel stream), and replies return to that peer. Idle associations expire.
+ * UDP forwarding from one local socket: each local peer's datagrams form one association
+ * (a tunnel stream, or a socket to a local app), and replies return to that peer. Idle
+ * associations expire.
  *
  * @module
  */
@@ -9,16 +10,41 @@ import type { Logger } from "./log.ts";
 import { joinHostPort, listenError } from "./net_errors.ts";
 import { MAX_DATAGRAM, ResetCode, Transport } from "./protocol/mod.ts";
 import { closeQuietly } from "./relay.ts";
-import type { Stream } from "./stream.ts";
 import { type ForwardTarget, openTarget, type StreamOpener } from "./tcp_forwarder.ts";
+
+/** Where one association's datagrams go: a tunnel {@link Stream} is one. */
+export interface DatagramPath {
+  /** Sends a datagram; copies it before it yields. Returns false when it was dropped. */
+  writeDatagram(datagram: Uint8Array): Promise<boolean>;
+  /** The next reply, or null once the path ended. */
+  readDatagram(): Promise<Uint8Array | null>;
+  /** Ends the path. */
+  reset(code: ResetCode, reason: string): void;
+}
+
+/**
+ * Associations through the tunnel: each one a UDP stream to `target`.
+ *
+ * @param opener the session, or what picks it
+ * @param target where the far side sends the datagrams
+ * @returns what {@link UdpForwarderOptions.open} takes
+ */
+export function throughTunnel(
+  opener: StreamOpener,
+  target: ForwardTarget,
+): () => Promise<DatagramPath> {
+  return () => openTarget(opener, Transport.Udp, target);
+}
 
 /** Options of {@link UdpForwarder.listen}. */
 export interface UdpForwarderOptions {
   hostname: string;
   /** 0 picks a free port; see {@link UdpForwarder.port}. */
   port: number;
-  target: ForwardTarget;
-  opener: StreamOpener;
+  /** Opens the path of a new association, such as {@link throughTunnel}. */
+  open: () => Promise<DatagramPath>;
+  /** Names the destination in logs. */
+  label: string;
   logger: Logger;
   /** An association with no datagram either way for this long ends. Default 60 s. */
   idleMs?: number;
@@ -30,18 +56,19 @@ export interface UdpForwarderOptions {
 interface Association {
   key: string;
   peer: Deno.NetAddr;
-  stream: Stream | undefined;
+  stream: DatagramPath | undefined;
   pending: Uint8Array[];
   lastActive: number;
 }
 
 /**
- * Forwards UDP datagrams from a local socket through the tunnel.
+ * Forwards UDP datagrams from a local socket.
  *
  * @example
  * ```ts
+ * const target = { host: "dns.shop", port: 53 };
  * await using forwarder = UdpForwarder.listen({
- *   hostname: "127.241.0.1", port: 53, target: { host: "dns.shop", port: 53 }, opener: session, logger,
+ *   hostname: "127.241.0.1", port: 53, open: throughTunnel(session, target), label: "dns.shop:53", logger,
  * });
  * ```
  */
@@ -128,12 +155,12 @@ export class UdpForwarder {
   }
 
   async #open(association: Association): Promise<void> {
-    const { target, opener, logger } = this.#options;
-    let stream: Stream;
+    const { label, logger } = this.#options;
+    let stream: DatagramPath;
     try {
-      stream = await openTarget(opener, Transport.Udp, target);
+      stream = await this.#options.open();
     } catch (error) {
-      logger.info("UDP association refused", { target, peer: association.key, error });
+      logger.info("UDP association refused", { target: label, peer: association.key, error });
       this.#associations.delete(association.key);
       return;
     }
@@ -146,7 +173,7 @@ export class UdpForwarder {
     await this.#replies(association, stream);
   }
 
-  async #send(stream: Stream, datagram: Uint8Array): Promise<void> {
+  async #send(stream: DatagramPath, datagram: Uint8Array): Promise<void> {
     try {
       await stream.writeDatagram(datagram);
     } catch (error) {
@@ -154,7 +181,7 @@ export class UdpForwarder {
     }
   }
 
-  async #replies(association: Association, stream: Stream): Promise<void> {
+  async #replies(association: Association, stream: DatagramPath): Promise<void> {
     try {
       for (let d = await stream.readDatagram(); d; d = await stream.readDatagram()) {
         association.lastActive = this.#clock.now();

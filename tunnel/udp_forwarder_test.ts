@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { tunnelFixture, udpEchoServer } from "./_test_tunnel.ts";
 import { FakeClock } from "./clock.ts";
 import { closeQuietly } from "./relay.ts";
-import { UdpForwarder } from "./udp_forwarder.ts";
+import { throughTunnel, UdpForwarder } from "./udp_forwarder.ts";
 
 const text = new TextEncoder();
 const decode = (d: Uint8Array) => new TextDecoder().decode(d);
@@ -18,8 +18,8 @@ Deno.test("UdpForwarder returns each peer's replies to that peer, datagrams whol
   await using forwarder = UdpForwarder.listen({
     hostname: "127.0.0.1",
     port: 0,
-    target: { host: "127.0.0.1", port: echo.port },
-    opener: tunnel.near,
+    open: throughTunnel(tunnel.near, { host: "127.0.0.1", port: echo.port }),
+    label: "echo",
     logger: tunnel.logger,
   });
   const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: forwarder.port };
@@ -43,8 +43,8 @@ Deno.test("UdpForwarder ends associations that stay idle", async () => {
   await using forwarder = UdpForwarder.listen({
     hostname: "127.0.0.1",
     port: 0,
-    target: { host: "127.0.0.1", port: echo.port },
-    opener: tunnel.near,
+    open: throughTunnel(tunnel.near, { host: "127.0.0.1", port: echo.port }),
+    label: "echo",
     logger: tunnel.logger,
     idleMs: 30_000,
     clock,
@@ -63,15 +63,15 @@ Deno.test("UdpForwarder ends associations that stay idle", async () => {
   assert.equal(decode((await peer.receive())[0]), "again");
 });
 
-Deno.test("UdpForwarder drops the association when the far side cannot resolve the target", async () => {
+Deno.test("UdpForwarder drops the association when the far side refuses the target", async () => {
   await using tunnel = await tunnelFixture({
     vet: (d) => d.host === "nowhere.invalid" ? "no such service" : undefined,
   });
   await using forwarder = UdpForwarder.listen({
     hostname: "127.0.0.1",
     port: 0,
-    target: { host: "nowhere.invalid", port: 53 },
-    opener: tunnel.near,
+    open: throughTunnel(tunnel.near, { host: "nowhere.invalid", port: 53 }),
+    label: "nowhere.invalid:53",
     logger: tunnel.logger,
   });
   using peer = localPeer();

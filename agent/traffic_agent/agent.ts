@@ -1,6 +1,7 @@
 /**
  * The traffic-agent: in front of each port of the app it fronts, passes connections to the
  * app, or hands them (whole, or request by request) to the developer who intercepts them.
+ * UDP ports are passed through to the app.
  *
  * @module
  */
@@ -26,7 +27,9 @@ import type { Session } from "../../tunnel/session.ts";
 import type { Stream } from "../../tunnel/stream.ts";
 import { streamConn } from "../../tunnel/stream_conn.ts";
 import { StreamResetError } from "../../tunnel/stream_errors.ts";
+import { localDatagramPath } from "../../tunnel/local_datagrams.ts";
 import { TcpServer } from "../../tunnel/tcp_server.ts";
+import { UdpForwarder } from "../../tunnel/udp_forwarder.ts";
 import { TunnelClient } from "../../tunnel/tunnel_client.ts";
 import type { AgentConfig, FrontedPort } from "./config.ts";
 import { serveHttpConnection } from "./http/router.ts";
@@ -56,7 +59,7 @@ export class TrafficAgent {
   readonly #config: AgentConfig;
   readonly #options: TrafficAgentOptions;
   readonly #client: TunnelClient<AgentToManager, ManagerToAgent>;
-  readonly #servers: TcpServer[] = [];
+  readonly #servers: { close(): Promise<void> }[] = [];
   readonly #requests: PendingRequests;
   #routing = new Map<number, PortRouting>();
 
@@ -96,7 +99,17 @@ export class TrafficAgent {
     const agent = new TrafficAgent(config, options);
     try {
       for (const port of config.ports) {
-        if (port.protocol !== "TCP") continue;
+        if (port.protocol === "UDP") {
+          // UDP is passed through to the app; intercepts take HTTP and TCP traffic.
+          agent.#servers.push(UdpForwarder.listen({
+            hostname: config.listenHost,
+            port: port.agentPort,
+            open: () => localDatagramPath(config.appHost, port.appPort),
+            label: `app UDP port ${port.appPort}`,
+            logger: options.logger,
+          }));
+          continue;
+        }
         agent.#servers.push(TcpServer.listen({
           hostname: config.listenHost,
           port: port.agentPort,
