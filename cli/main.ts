@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { TPX_VERSION } from "../tunnel/protocol/mod.ts";
+import { managerCommand } from "./commands/manager.ts";
 import { versionCommand } from "./commands/version.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { printError, processTerminal, type Terminal } from "./output.ts";
@@ -22,7 +23,8 @@ export function buildProgram(terminal: Terminal) {
         "intercept a workload's traffic to a process on your machine.",
     )
     .version(TPX_VERSION, "--version", "print the tpx version")
-    .addCommand(versionCommand(terminal));
+    .addCommand(versionCommand(terminal))
+    .addCommand(managerCommand(terminal));
   sendOutputTo(program, terminal);
   return program;
 }
