@@ -4,16 +4,15 @@
  *
  * @module
  */
-import type { ControlMessage } from "../../tunnel/protocol/mod.ts";
+import { type LookupAnswer, MISS_TTL } from "../../cluster/lookup/answer.ts";
 
-/** The answer to a lookup, without the request id. */
-export type LookupAnswer = Omit<ControlMessage<"lookupResult">, "type" | "id">;
+export type { LookupAnswer };
 
 /** Resolves a cluster name for a daemon. */
 export type NameLookup = (name: string) => Promise<LookupAnswer>;
 
 /** No such name. */
-export const notFound: LookupAnswer = { kind: "none", addresses: [], ports: [], ttl: 5 };
+export const notFound: LookupAnswer = { kind: "none", addresses: [], ports: [], ttl: MISS_TTL };
 
 /**
  * Resolves with the DNS of the pod the manager runs in (CoreDNS in a cluster). It knows no

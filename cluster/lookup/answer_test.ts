@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { answerFor, type ClusterIndex, type EndpointFacts, type ServiceFacts } from "./answer.ts";
+
+const services: Record<string, ServiceFacts> = {
+  "shop/web": {
+    clusterIPs: ["10.96.0.20"],
+    headless: false,
+    ports: [{ name: "http", port: 80, protocol: "TCP" }, {
+      name: "dns",
+      port: 53,
+      protocol: "UDP",
+    }],
+  },
+  "shop/db": { clusterIPs: [], headless: true, ports: [{ port: 5432 }] },
+};
+const endpoints: Record<string, EndpointFacts[]> = {
+  "shop/db": [
+    { addresses: ["10.244.0.7"], hostname: "db-0", ready: true },
+    { addresses: ["10.244.0.8"], hostname: "db-1", ready: false },
+  ],
+};
+const index: ClusterIndex = {
+  service: (ns, name) => services[`${ns}/${name}`],
+  endpoints: (ns, name) => endpoints[`${ns}/${name}`] ?? [],
+  hasNamespace: (ns) => ns === "shop",
+};
+
+Deno.test("answerFor() gives a Service's cluster IP and its ports", () => {
+  assert.deepEqual(answerFor("Web.Shop.svc.cluster.local.", index, "cluster.local"), {
+    canonical: "web.shop.svc.cluster.local",
+    kind: "service",
+    addresses: ["10.96.0.20"],
+    ports: [{ name: "http", port: 80, protocol: "TCP" }, {
+      name: "dns",
+      port: 53,
+      protocol: "UDP",
+    }],
+    ttl: 30,
+  });
+});
+
+Deno.test("answerFor() gives a headless Service's ready endpoints, and one of its pods by hostname", () => {
+  const db = answerFor("db.shop.svc.cluster.local", index, "cluster.local");
+  assert.equal(db.kind, "headless");
+  assert.deepEqual(db.addresses, ["10.244.0.7"]);
+  assert.deepEqual(db.ports, [{ port: 5432, protocol: "TCP" }]);
+  const pod = answerFor("db-1.db.shop.svc.cluster.local", index, "cluster.local");
+  assert.equal(pod.kind, "pod");
+  assert.deepEqual(pod.addresses, ["10.244.0.8"]);
+});
+
+Deno.test("answerFor() resolves a pod by its dashed address in a known namespace", () => {
+  const pod = answerFor("10-244-0-9.shop.pod.cluster.local", index, "cluster.local");
+  assert.deepEqual(pod.addresses, ["10.244.0.9"]);
+  assert.equal(
+    answerFor("10-244-0-9.elsewhere.pod.cluster.local", index, "cluster.local").kind,
+    "none",
+  );
+});
+
+Deno.test("answerFor() says none for unknown services, other domains and odd shapes", () => {
+  for (
+    const name of [
+      "nope.shop.svc.cluster.local",
+      "web.shop.svc.example.org",
+      "web.shop.cluster.local",
+      "db-9.db.shop.svc.cluster.local",
+      "x.web.shop.svc.cluster.local",
+      "not-an-ip.shop.pod.cluster.local",
+    ]
+  ) {
+    assert.equal(answerFor(name, index, "cluster.local").kind, "none", name);
+  }
+});
