@@ -5,15 +5,9 @@
  * @module
  */
 import { ChunkQueue } from "./chunk_queue.ts";
+import type { ByteChannel } from "./protocol/byte_channel.ts";
 
-/** A reliable, ordered byte stream. `Deno.Conn` is one as it is. */
-export interface ByteChannel {
-  /** Reads into `p`; `null` at the end of the stream. */
-  read(p: Uint8Array): Promise<number | null>;
-  /** Writes some of `p`; returns how much. */
-  write(p: Uint8Array): Promise<number>;
-  close(): void;
-}
+export type { ByteChannel };
 
 /**
  * Writes all of `data`.

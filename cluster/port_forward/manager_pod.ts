@@ -6,7 +6,7 @@
  * @module
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import type { ByteChannel } from "../../tunnel/channel.ts";
+import type { ByteChannel } from "../../tunnel/protocol/byte_channel.ts";
 import { TpxError } from "../../tunnel/protocol/errors.ts";
 import type { KubeConnection } from "../kube/mod.ts";
 import { openPortForward } from "./open.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ByteChannel } from "../../tunnel/channel.ts";
+import type { ByteChannel } from "../../tunnel/protocol/byte_channel.ts";
 import type { KubeConnection } from "../kube/mod.ts";
 import { forwardRefused, type PortForwardTarget } from "./errors.ts";
 import { PORT_FORWARD_PROTOCOL } from "./protocol.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ByteChannel } from "../../tunnel/channel.ts";
+import type { ByteChannel } from "../../tunnel/protocol/byte_channel.ts";
 import { TpxError } from "../../tunnel/protocol/errors.ts";
 import {
   forwardFailed,

@@ -13,6 +13,7 @@
  *
  * @module
  */
+export type * from "./byte_channel.ts";
 export * from "./codec.ts";
 export * from "./control.ts";
 export * from "./errors.ts";
