@@ -5,6 +5,7 @@
  */
 import { toWireError } from "../../tunnel/protocol/mod.ts";
 import { envNumber, stdoutLogger, stopSignal } from "../process.ts";
+import { injectionFromEnv } from "./kube/from_env.ts";
 import { ManagerServer } from "./server.ts";
 
 /** The ports and timings the manager reads from its environment, with their defaults. */
@@ -27,15 +28,23 @@ export async function main(_args: string[]): Promise<number> {
   const { logger, levels } = stdoutLogger(env);
   try {
     const number = ([name, fallback]: readonly [string, number]) => envNumber(env, name, fallback);
+    const agentPort = number(ManagerEnv.AgentPort);
+    // Only in a cluster: the loopback tests run this process without Kubernetes.
+    await using kube = await injectionFromEnv(
+      env,
+      agentPort,
+      logger.child({ component: "injection" }),
+    );
     const manager = ManagerServer.start({
       hostname: env.TPX_LISTEN_HOST ?? "0.0.0.0",
       daemonPort: number(ManagerEnv.DaemonPort),
-      agentPort: number(ManagerEnv.AgentPort),
+      agentPort,
       apiPort: number(ManagerEnv.ApiPort),
       leaseMs: number(ManagerEnv.LeaseMs),
       agentIdleMs: number(ManagerEnv.AgentIdleMs),
       logger,
       levels,
+      ...(kube ? { injection: kube.injection } : {}),
     });
     logger.info("manager started", { ports: manager.ports });
     const signal = await stopSignal();

@@ -10,6 +10,7 @@ import type { LevelSwitch, Logger } from "../../tunnel/log.ts";
 import { Outbound } from "../../tunnel/outbound.ts";
 import { TcpServer } from "../../tunnel/tcp_server.ts";
 import { type AgentSession, serveAgent } from "./agent_link.ts";
+import { type AgentInjection, AgentProvisioner } from "./kube/provisioner.ts";
 import { type DaemonSession, serveDaemon } from "./daemon_link.ts";
 import { managerHttpApi } from "./http_api.ts";
 import { routeIntercepted } from "./intercept_router.ts";
@@ -40,6 +41,11 @@ export interface ManagerServerOptions {
   lookup?: NameLookup;
   /** Asked to remove a workload's agent once it stayed idle (the injection does it). */
   onAgentIdle?: (workload: WorkloadRef) => void;
+  /**
+   * When given, the manager injects an agent for an intercept that waits for one (failing the
+   * intercept with the reason when it cannot) and removes idle agents. Absent: neither.
+   */
+  injection?: AgentInjection;
   /** Keepalive of every tunnel; see SessionOptions. */
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
@@ -62,6 +68,7 @@ export class ManagerServer {
   readonly #agents = new Map<string, { tunnel: AgentSession; workload: WorkloadRef }>();
   readonly #servers: TcpServer[] = [];
   #api: Deno.HttpServer<Deno.NetAddr> | undefined;
+  readonly #provisioner: AgentProvisioner | undefined;
 
   private constructor(options: ManagerServerOptions) {
     this.#options = options;
@@ -86,6 +93,12 @@ export class ManagerServer {
       },
     });
     this.state.on((event) => this.#react(event));
+    this.#provisioner = options.injection &&
+      new AgentProvisioner(
+        this.state,
+        options.injection,
+        options.logger.child({ component: "injection" }),
+      );
   }
 
   /**
@@ -229,6 +242,7 @@ export class ManagerServer {
     await this.#api?.shutdown();
     await Promise.all(this.#servers.map((s) => s.close()));
     await this.#outbound.close();
+    this.#provisioner?.[Symbol.dispose]();
     this.state.close();
   }
 

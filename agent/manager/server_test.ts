@@ -192,3 +192,31 @@ Deno.test("a vanished daemon's intercepts end with its lease, and the idle agent
   clock.advance(600_000);
   assert.equal(idle.length, 1);
 });
+
+Deno.test("with an injection, a daemon sees its waiting intercept fail with the injection's reason", async () => {
+  const asked: string[] = [];
+  const { manager } = startManager({
+    injection: {
+      ensureAgent: (namespace, workload) => {
+        asked.push(`${namespace}/${workload}`);
+        return Promise.reject(new TpxError("cluster", "web's image cannot be pulled"));
+      },
+      removeAgent: () => Promise.resolve(),
+    },
+  });
+  await using _ = manager;
+  await using daemon = daemonFor(manager);
+  await daemon.start();
+  const failed = new Promise<string | undefined>((resolve) =>
+    daemon.onIntercepts((list) => {
+      if (list[0]?.state === "failed") resolve(list[0].detail);
+    })
+  );
+  const created = await daemon.createIntercept(
+    { name: "web", namespace: "shop", workload: "web", filters: [] },
+    { host: "127.0.0.1", port: 1 },
+  );
+  assert.equal(created.state, "waiting");
+  assert.equal(await failed, "web's image cannot be pulled");
+  assert.deepEqual(asked, ["shop/web"]);
+});

@@ -95,6 +95,12 @@ export function managerEnv(options: ManifestOptions): { name: string; value: str
     { name: "TPX_API_PORT", value: String(ManagerPort.Api) },
     { name: "TPX_DAEMON_PORT", value: String(ManagerPort.Daemon) },
     { name: "TPX_AGENT_PORT", value: String(ManagerPort.Agent) },
+    // What the manager writes into the agents it injects: its own image, and its Service.
+    { name: "TPX_AGENT_IMAGE", value: options.image },
+    {
+      name: "TPX_AGENT_MANAGER_ADDRESS",
+      value: `${Names.Manager}.${options.namespace ?? Names.DefaultNamespace}:${ManagerPort.Agent}`,
+    },
   ];
   const optional: [string, string | number | undefined][] = [
     ["TPX_LOG_LEVEL", options.logLevel],

@@ -67,6 +67,8 @@ Deno.test("the Deployment runs one manager with probes, resources and the option
   assert.equal(env.TPX_LEASE_MS, "5000");
   assert.equal(env.TPX_AGENT_IDLE_MS, undefined);
   assert.equal(env.TPX_API_PORT, "8080");
+  assert.equal(env.TPX_AGENT_IMAGE, container.image);
+  assert.match(env.TPX_AGENT_MANAGER_ADDRESS ?? "", /^tpx-manager\.[a-z0-9-]+:8082$/);
 });
 
 Deno.test("the Service exposes the agent and API ports but not the daemon's", () => {

@@ -15,6 +15,7 @@
  */
 
 export { connectKube, type KubeConnection } from "./connect.ts";
+export { connectInCluster, inClusterKubeconfig, SERVICE_ACCOUNT_DIR } from "./in_cluster.ts";
 export { type KubeConnectionInfo, type KubeOptions, type LoadedKube, loadKube } from "./load.ts";
 export {
   ApiErrorCode,

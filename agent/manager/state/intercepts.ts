@@ -129,6 +129,22 @@ export class Intercepts {
   }
 
   /**
+   * Fails the waiting intercepts of a workload, as when its agent cannot be injected.
+   *
+   * @param ref the workload
+   * @param detail why, for the intercepts' owners
+   * @returns the intercepts that changed
+   */
+  failWaiting(ref: WorkloadRef, detail: string): InterceptRecord[] {
+    const waiting = this.ofWorkload(ref).filter((r) => r.state === "waiting");
+    for (const record of waiting) {
+      Object.assign(record, { state: "failed", detail, port: undefined });
+      this.#options.logger.warn("intercept failed", { ...logFields(record), detail });
+    }
+    return waiting;
+  }
+
+  /**
    * Removes an intercept of a session by name.
    *
    * @param sessionId the session that asks

@@ -206,3 +206,24 @@ Deno.test("an invalid spec is refused before anything else", () => {
   );
   assert.match(error.message, /^Invalid filter header "x" regex "\(":/);
 });
+
+Deno.test("failWaiting() fails the waiting intercepts of a workload with the reason", () => {
+  using f = fixture();
+  const { session } = f.state.arrive(daemon());
+  f.state.createIntercept(session.id, spec(), "Deployment");
+  f.events.length = 0;
+  const failed = f.state.failWaiting({ namespace: "shop", workload: "web" }, "image pull failed");
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0]?.state, "failed");
+  assert.equal(failed[0]?.detail, "image pull failed");
+  assert.equal(f.state.interceptsOfSession(session.id)[0]?.state, "failed");
+  assert.deepEqual(eventsOf(f.events, "interceptsChanged"), [
+    {
+      type: "interceptsChanged",
+      sessionIds: [session.id],
+      workloads: [{ namespace: "shop", workload: "web" }],
+    },
+  ]);
+  assert.deepEqual(f.state.failWaiting({ namespace: "shop", workload: "web" }, "again"), []);
+  assert.deepEqual(eventsOf(f.events, "interceptsChanged").length, 1);
+});

@@ -10,7 +10,7 @@ import { type InterceptInfo, type InterceptSpec, TpxError } from "../../../tunne
 import { wallTime } from "./_time.ts";
 import { type AgentArrival, type AgentInfo, Agents, portsOf, type WorkloadKind } from "./agents.ts";
 import { DEFAULT_AGENT_IDLE_MS, Dormancy } from "./dormancy.ts";
-import { Emitter, type ManagerListener } from "./events.ts";
+import { Emitter, type ManagerListener, type WorkloadRef } from "./events.ts";
 import { interceptInfo, type InterceptRecord, workloadsOf } from "./intercept_record.ts";
 import { Intercepts } from "./intercepts.ts";
 import { agentListing, type ManagerListing, sessionListing, type StateCounts } from "./listing.ts";
@@ -222,6 +222,21 @@ export class ManagerState {
       this.#changed([record]);
     }
     return this.#info(record);
+  }
+
+  /**
+   * Fails the intercepts waiting for a workload's agent, when the agent cannot come (its
+   * injection failed); their owners learn it through `interceptsChanged`.
+   *
+   * @param ref the workload
+   * @param detail why, as the owners will read it
+   * @returns the intercepts that failed
+   */
+  failWaiting(ref: WorkloadRef, detail: string): InterceptInfo[] {
+    this.#open();
+    const failed = this.#intercepts.failWaiting(ref, detail);
+    this.#changed(failed);
+    return failed.map((r) => this.#info(r));
   }
 
   /**
