@@ -4,22 +4,25 @@ import { FakeClock } from "./clock.ts";
 import { MemoryLogger } from "./log.ts";
 import {
   daemonCodec,
+  type DaemonToManager,
   type Destination,
   encodeFrame,
   FrameType,
   GoAwayCode,
   type Hello,
   managerDaemonCodec,
+  type ManagerToDaemon,
   ResetCode,
   Role,
   TpxError,
   Transport,
 } from "./protocol/mod.ts";
-import { Session, STREAM_WINDOW } from "./session.ts";
+import { Session, type SessionOptions, STREAM_WINDOW } from "./session.ts";
 import type { Stream } from "./stream.ts";
 import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 import {
   AcceptQueue,
+  type ChannelPair,
   daemonHello,
   managerHello,
   pattern,
@@ -242,19 +245,12 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
   async "keepalive closes a silent peer with KeepaliveTimeout"(transport) {
     const clock = new FakeClock();
     await using channels = await transport.pair();
-    const raw = new RawPeer(channels.acceptor);
-    const [session] = await Promise.all([
-      Session.connect(channels.dialer, {
-        side: "dialer",
-        hello: daemonHello(),
-        codec: daemonCodec,
-        logger: new MemoryLogger(),
-        clock,
-        keepaliveIntervalMs: 10_000,
-        keepaliveTimeoutMs: 30_000,
-      }),
-      raw.acceptHandshake(),
-    ]);
+    const { session, raw } = await dialerAgainstRaw(channels, {
+      logger: new MemoryLogger(),
+      clock,
+      keepaliveIntervalMs: 10_000,
+      keepaliveTimeoutMs: 30_000,
+    });
     try {
       clock.advance(10_000);
       assert.equal((await raw.next())?.type, FrameType.Ping, "the session pings when idle");
@@ -427,17 +423,8 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
     transport,
   ) {
     await using channels = await transport.pair();
-    const raw = new RawPeer(channels.acceptor);
     const logger = new MemoryLogger();
-    const [session] = await Promise.all([
-      Session.connect(channels.dialer, {
-        side: "dialer",
-        hello: daemonHello(),
-        codec: daemonCodec,
-        logger,
-      }),
-      raw.acceptHandshake(),
-    ]);
+    const { session, raw } = await dialerAgainstRaw(channels, { logger });
     try {
       const garbage = new Uint8Array(64).fill(0xee);
       await raw.writeBytes(garbage);
@@ -454,16 +441,7 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
 
   async "a control message the direction does not allow is a protocol error"(transport) {
     await using channels = await transport.pair();
-    const raw = new RawPeer(channels.acceptor);
-    const [session] = await Promise.all([
-      Session.connect(channels.dialer, {
-        side: "dialer",
-        hello: daemonHello(),
-        codec: daemonCodec,
-        logger: new MemoryLogger(),
-      }),
-      raw.acceptHandshake(),
-    ]);
+    const { session, raw } = await dialerAgainstRaw(channels, { logger: new MemoryLogger() });
     try {
       // "lookup" is the daemon's to send, never the manager's.
       await raw.writeBytes(encodeFrame({
@@ -501,18 +479,11 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
 
   async "data beyond the window resets the stream with FlowControl"(transport) {
     await using channels = await transport.pair();
-    const raw = new RawPeer(channels.acceptor);
     const accepted = new AcceptQueue();
-    const [session] = await Promise.all([
-      Session.connect(channels.dialer, {
-        side: "dialer",
-        hello: daemonHello(),
-        codec: daemonCodec,
-        logger: new MemoryLogger(),
-        onStream: accepted.onStream,
-      }),
-      raw.acceptHandshake(),
-    ]);
+    const { session, raw } = await dialerAgainstRaw(channels, {
+      logger: new MemoryLogger(),
+      onStream: accepted.onStream,
+    });
     try {
       await raw.send({ type: FrameType.Open, streamId: 2, destination: web });
       assert.equal((await raw.nextOf(FrameType.Accept))?.streamId, 2);
@@ -536,17 +507,10 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
 
   async "an open with the peer's own stream id parity is a protocol error"(transport) {
     await using channels = await transport.pair();
-    const raw = new RawPeer(channels.acceptor);
-    const [session] = await Promise.all([
-      Session.connect(channels.dialer, {
-        side: "dialer",
-        hello: daemonHello(),
-        codec: daemonCodec,
-        logger: new MemoryLogger(),
-        onStream: (incoming) => void incoming.accept(),
-      }),
-      raw.acceptHandshake(),
-    ]);
+    const { session, raw } = await dialerAgainstRaw(channels, {
+      logger: new MemoryLogger(),
+      onStream: (incoming) => void incoming.accept(),
+    });
     try {
       await raw.send({ type: FrameType.Open, streamId: 1, destination: web });
       assert.equal((await raw.nextOf(FrameType.GoAway))?.code, GoAwayCode.ProtocolError);
@@ -588,6 +552,24 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
 
 /** More than a stream's window, so a writer with no reader waits. */
 const STREAM_WINDOW_PLUS = 300 * 1024;
+
+/** A daemon session dialed against a hand-driven peer that completes the handshake. */
+async function dialerAgainstRaw(
+  channels: ChannelPair,
+  options: Omit<SessionOptions<DaemonToManager, ManagerToDaemon>, "side" | "hello" | "codec">,
+): Promise<{ session: Session<DaemonToManager, ManagerToDaemon>; raw: RawPeer }> {
+  const raw = new RawPeer(channels.acceptor);
+  const [session] = await Promise.all([
+    Session.connect(channels.dialer, {
+      side: "dialer",
+      hello: daemonHello(),
+      codec: daemonCodec,
+      ...options,
+    }),
+    raw.acceptHandshake(),
+  ]);
+  return { session, raw };
+}
 
 /** Connects a daemon and a manager that may refuse each other; both outcomes settled. */
 async function connectBoth(
