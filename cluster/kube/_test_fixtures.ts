@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { connectKube, type KubeConnection } from "./connect.ts";
 
 /** A temporary folder removed on dispose. */
 export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
@@ -22,6 +23,17 @@ export async function writeKubeconfig(
   const path = join(dir, name);
   await Deno.writeTextFile(path, JSON.stringify(document, null, 2));
   return path;
+}
+
+/**
+ * Connects with `document` written as the only kubeconfig, and no environment.
+ *
+ * @param dir where the kubeconfig goes (relative paths in it resolve against it)
+ * @param document the kubeconfig
+ * @returns the connection; dispose it
+ */
+export async function connectWith(dir: string, document: unknown): Promise<KubeConnection> {
+  return await connectKube({ kubeconfig: await writeKubeconfig(dir, "c", document), env: {} });
 }
 
 /** Parts of a one-context kubeconfig. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   closedPort,
+  connectWith,
   countingPlugin,
   fakeApiServer,
   simpleKubeconfig,
@@ -29,10 +30,7 @@ Deno.test("connectKube() reads tokenFile relative to the kubeconfig, without its
   await using server = fakeApiServer({ tokens: ["from-file"] });
   await Deno.writeTextFile(join(dir.path, "token"), "from-file\n");
   const doc = simpleKubeconfig({ server: server.url, user: { tokenFile: "token" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   assert.equal(await kube.checkReachable(5_000), "v1.31.2");
   assert.deepEqual(server.authorizations, ["Bearer from-file"]);
 });
@@ -43,10 +41,7 @@ Deno.test("connectKube() runs the exec plugin again after a 401 and keeps the ne
   const plugin = await countingPlugin(dir.path, "plugin", V1BETA1);
   const exec = { apiVersion: V1BETA1, command: "./plugin", args: ["--cluster", "dev"] };
   const doc = simpleKubeconfig({ server: server.url, user: { exec } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   assert.equal(kube.config.auth, "exec");
 
   assert.equal(await kube.version(), "v1.31.2");
@@ -63,10 +58,7 @@ Deno.test("connectKube() reports rejected credentials when the re-run plugin's t
     server: server.url,
     user: { exec: { apiVersion: V1BETA1, command: plugin.path } },
   });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(5_000), {
     category: "config",
     code: "credentials_rejected",
@@ -81,10 +73,7 @@ Deno.test("connectKube() reports a rejected static token without retrying", asyn
   await using dir = await tempDir();
   await using server = fakeApiServer({ tokens: ["right"] });
   const doc = simpleKubeconfig({ server: server.url, user: { token: "wrong" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.core().listNamespace(), {
     code: "credentials_rejected",
     hint:
@@ -97,10 +86,7 @@ Deno.test("core() maps a 403 to the verb, resource, namespace and the user the s
   await using dir = await tempDir();
   await using server = fakeApiServer({ tokens: ["t"] });
   const doc = simpleKubeconfig({ server: server.url, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   const error = await kube.core().listNamespacedPod({ namespace: "locked" }).catch((e) => e);
   assert.ok(error instanceof KubeApiError);
   assert.equal(error.status, 403);
@@ -122,10 +108,7 @@ Deno.test("core() turns a 404 into a KubeApiError a caller can test", async () =
   await using dir = await tempDir();
   await using server = fakeApiServer({ tokens: ["t"] });
   const doc = simpleKubeconfig({ server: server.url, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   const error = await kube.apps().readNamespacedDeployment({ name: "web", namespace: "shop" })
     .catch((e) => e);
   assert.ok(error instanceof KubeApiError);
@@ -137,10 +120,7 @@ Deno.test("checkReachable() names the address when the connection is refused", a
   await using dir = await tempDir();
   const url = `http://127.0.0.1:${closedPort()}`;
   const doc = simpleKubeconfig({ server: url, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(5_000), {
     category: "cluster",
     code: "cluster_unreachable",
@@ -158,10 +138,7 @@ Deno.test("checkReachable() says how long it waited for a server that never answ
   })().catch(() => {});
   const url = `http://127.0.0.1:${listener.addr.port}`;
   const doc = simpleKubeconfig({ server: url, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(200), {
     code: "cluster_unreachable",
     message: `Cannot reach the cluster at "${url}": no answer after 0.2 s`,
@@ -185,10 +162,7 @@ Deno.test("checkReachable() gives up on a server that stalls after the response 
   })().catch(() => {});
   const url = `http://127.0.0.1:${listener.addr.port}`;
   const doc = simpleKubeconfig({ server: url, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(200), {
     message: `Cannot reach the cluster at "${url}": no answer after 0.2 s`,
   });
@@ -204,10 +178,7 @@ Deno.test("connectKube() reads a rotated tokenFile again after a 401", async () 
   const tokenPath = join(dir.path, "token");
   await Deno.writeTextFile(tokenPath, "stale");
   const doc = simpleKubeconfig({ server: server.url, user: { tokenFile: tokenPath } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.version(), { code: "credentials_rejected" });
   await Deno.writeTextFile(tokenPath, "rotated");
   assert.equal(await kube.version(), "v1.31.2");

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { fakeApiServer, simpleKubeconfig, tempDir, writeKubeconfig } from "./_test_fixtures.ts";
+import { connectWith, fakeApiServer, simpleKubeconfig, tempDir } from "./_test_fixtures.ts";
 import { selfSignedCert } from "./_test_certs.ts";
-import { connectKube } from "./connect.ts";
 
 /** An HTTP proxy on 127.0.0.1 that records the servers it was asked to reach. */
 function httpProxy(): AsyncDisposable & { url: string; targets: string[] } {
@@ -59,10 +58,7 @@ Deno.test("connectKube() reaches the server through the cluster's proxy-url", as
   await using proxy = httpProxy();
   const cluster = { "proxy-url": proxy.url };
   const doc = simpleKubeconfig({ server: server.url, cluster, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   assert.equal(await kube.checkReachable(5_000), "v1.31.2");
   assert.deepEqual(proxy.targets, [new URL(server.url).host]);
   assert.deepEqual(server.authorizations, ["Bearer t"]);
@@ -75,10 +71,7 @@ Deno.test("connectKube() tunnels to an https:// server through proxy-url with CO
   await using proxy = httpProxy();
   const cluster = { "proxy-url": proxy.url, "certificate-authority-data": btoa(cert) };
   const doc = simpleKubeconfig({ server: server.url, cluster, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   assert.equal(await kube.checkReachable(5_000), "v1.31.2");
   assert.deepEqual(proxy.targets, [new URL(server.url).host]);
 });

@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import {
+  connectWith,
   fakeApiServer,
   simpleKubeconfig,
   tempDir,
-  writeKubeconfig,
   writeScript,
 } from "./_test_fixtures.ts";
 import { certificateAuthority, issueCertificate, selfSignedCert } from "./_test_certs.ts";
-import { connectKube } from "./connect.ts";
 
 const LAST_RESORT_HINT = `put the cluster's CA in "certificate-authority-data" of cluster "test" ` +
   `(refreshing the kubeconfig from your provider does that); ` +
@@ -24,10 +23,7 @@ Deno.test("checkReachable() explains a server certificate from an unknown author
   const { cert, key } = await selfSignedCert(dir.path);
   await using server = fakeApiServer({ tokens: ["t"], tls: { cert, key } });
   const doc = simpleKubeconfig({ server: server.url, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(5_000), {
     category: "cluster",
     code: "cluster_certificate_unknown_authority",
@@ -47,10 +43,7 @@ Deno.test("connectKube() trusts certificate-authority-data, and insecure-skip-tl
     }]
   ) {
     const doc = simpleKubeconfig({ server: server.url, cluster, user: { token: "t" } });
-    await using kube = await connectKube({
-      kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-      env: {},
-    });
+    await using kube = await connectWith(dir.path, doc);
     assert.equal(await kube.checkReachable(5_000), "v1.31.2");
   }
 });
@@ -65,10 +58,7 @@ Deno.test("checkReachable() explains a certificate issued for another name, and 
   // A relative certificate-authority path is resolved against the kubeconfig's folder.
   const cluster = { "certificate-authority": "ca.pem" };
   const doc = simpleKubeconfig({ server: server.url, cluster, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(5_000), {
     code: "cluster_certificate_name_mismatch",
     message:
@@ -82,10 +72,7 @@ Deno.test("checkReachable() explains a certificate issued for another name, and 
     cluster: { ...cluster, "tls-server-name": "kube.internal" },
     user: { token: "t" },
   });
-  await using fixed = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", named),
-    env: {},
-  });
+  await using fixed = await connectWith(dir.path, named);
   assert.equal(await fixed.checkReachable(5_000), "v1.31.2");
 });
 
@@ -99,10 +86,7 @@ Deno.test("checkReachable() explains an expired server certificate", async () =>
   await using server = fakeApiServer({ tokens: ["t"], tls: { cert, key } });
   const cluster = { "certificate-authority": ca.caPath };
   const doc = simpleKubeconfig({ server: server.url, cluster, user: { token: "t" } });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   await assert.rejects(() => kube.checkReachable(5_000), {
     code: "cluster_certificate_expired",
     message:
@@ -150,10 +134,7 @@ Deno.test("connectKube() presents the client certificate from inline data and fr
   for (const user of users) {
     const cluster = { "certificate-authority-data": base64(await Deno.readTextFile(ca.caPath)) };
     const doc = simpleKubeconfig({ server: server.url, cluster, user });
-    await using kube = await connectKube({
-      kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-      env: {},
-    });
+    await using kube = await connectWith(dir.path, doc);
     assert.equal(kube.config.auth, "certificate");
     assert.equal(await kube.checkReachable(5_000), "cn:jane");
   }
@@ -170,10 +151,7 @@ Deno.test("connectKube() reuses TLS connections for successive calls", async () 
   const cluster = { "certificate-authority": ca.caPath };
   const user = { "client-certificate": client.certPath, "client-key": client.keyPath };
   const doc = simpleKubeconfig({ server: server.url, cluster, user });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   const calls = 5;
   for (let i = 0; i < calls; i++) assert.equal(await kube.version(), "cn:jane");
   // Without reuse every call opens its own; undici may open a second one while the first
@@ -202,9 +180,6 @@ Deno.test("connectKube() presents a client certificate that an exec plugin retur
     cluster,
     user: { exec: { apiVersion, command: plugin } },
   });
-  await using kube = await connectKube({
-    kubeconfig: await writeKubeconfig(dir.path, "c", doc),
-    env: {},
-  });
+  await using kube = await connectWith(dir.path, doc);
   assert.equal(await kube.checkReachable(5_000), "cn:plugin-user");
 });
