@@ -14,7 +14,23 @@ export async function selfSignedCert(
 ): Promise<{ cert: string; key: string; certPath: string }> {
   const certPath = join(dir, "server.pem");
   const keyPath = join(dir, "server.key");
-  await openssl(
+  await selfSigned(
+    certPath,
+    keyPath,
+    "/CN=tpx-test",
+    "-addext",
+    `subjectAltName=${subjectAltName}`,
+  );
+  return {
+    cert: await Deno.readTextFile(certPath),
+    key: await Deno.readTextFile(keyPath),
+    certPath,
+  };
+}
+
+/** A self-signed certificate and key, valid for a day, written to the two paths. */
+function selfSigned(certPath: string, keyPath: string, subject: string, ...extra: string[]) {
+  return openssl(
     "req",
     "-x509",
     "-newkey",
@@ -23,19 +39,13 @@ export async function selfSignedCert(
     "-days",
     "1",
     "-subj",
-    "/CN=tpx-test",
-    "-addext",
-    `subjectAltName=${subjectAltName}`,
+    subject,
+    ...extra,
     "-keyout",
     keyPath,
     "-out",
     certPath,
   );
-  return {
-    cert: await Deno.readTextFile(certPath),
-    key: await Deno.readTextFile(keyPath),
-    certPath,
-  };
 }
 
 /** Runs openssl with `args`, failing with its stderr. */
@@ -55,21 +65,7 @@ export interface TestCa {
 export async function certificateAuthority(dir: string): Promise<TestCa> {
   const caPath = join(dir, "ca.pem");
   const caKeyPath = join(dir, "ca.key");
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=tpx-test-ca",
-    "-keyout",
-    caKeyPath,
-    "-out",
-    caPath,
-  );
+  await selfSigned(caPath, caKeyPath, "/CN=tpx-test-ca");
   return { caPath, caKeyPath };
 }
 
