@@ -17,7 +17,11 @@ interface Condition {
 /** The fields of a Deployment this module reads, as JSON. */
 export interface DeploymentView {
   metadata: { generation?: number };
-  spec?: { replicas?: number };
+  /**
+   * `template`: when given, only pods that run its containers (by name and image) can fail
+   * the rollout; a pod of an earlier template may still be failing while it is replaced.
+   */
+  spec?: { replicas?: number; template?: { spec?: { containers?: ContainerView[] } } };
   status?: {
     observedGeneration?: number;
     replicas?: number;
@@ -25,6 +29,12 @@ export interface DeploymentView {
     availableReplicas?: number;
     conditions?: Condition[];
   };
+}
+
+/** A container as a pod spec or a template names it. */
+interface ContainerView {
+  name: string;
+  image?: string;
 }
 
 /** A container's state, as in a pod's `status.containerStatuses`. */
@@ -39,7 +49,7 @@ interface ContainerStatus {
 /** The fields of a Pod this module reads, as JSON. */
 export interface PodView {
   metadata: { name: string; deletionTimestamp?: string };
-  spec?: { containers?: { name: string; image?: string }[] };
+  spec?: { containers?: ContainerView[] };
   status?: {
     phase?: string;
     conditions?: Condition[];
@@ -86,7 +96,7 @@ export function diagnose(
   const failedCreate = deploymentFailure(deployment, events);
   if (failedCreate) return { state: "failed", message: failedCreate };
   const live = pods.filter((pod) => pod.metadata.deletionTimestamp === undefined);
-  for (const pod of live) {
+  for (const pod of live.filter((pod) => runsTemplate(pod, deployment))) {
     const failure = podFailure(pod);
     if (failure) return failure;
   }
@@ -110,6 +120,15 @@ export function diagnose(
   return blocker === undefined
     ? { state: "waiting", detail }
     : { state: "waiting", detail, blocker };
+}
+
+/** Whether the pod runs the containers of the current template (any pod, without one). */
+function runsTemplate(pod: PodView, deployment: DeploymentView): boolean {
+  const wanted = deployment.spec?.template?.spec?.containers;
+  if (wanted === undefined) return true;
+  const running = pod.spec?.containers ?? [];
+  return wanted.length === running.length &&
+    wanted.every((c) => running.some((r) => r.name === c.name && r.image === c.image));
 }
 
 /** The Deployment or its ReplicaSet could not create a pod: quota, Pod Security, a webhook. */

@@ -113,3 +113,20 @@ Deno.test("diagnose() ignores a restarted container that is ready again", () => 
   });
   assert.equal(diagnose(progressing, [recovered], []).state, "waiting");
 });
+
+Deno.test("diagnose() judges only the pods of the current template: an old failing pod is being replaced", () => {
+  const upgraded: DeploymentView = {
+    ...progressing,
+    spec: {
+      replicas: 1,
+      template: { spec: { containers: [{ name: "manager", image: "img:2" }] } },
+    },
+  };
+  const old = waitingPod("ErrImagePull", "not found");
+  assert.deepEqual(diagnose(upgraded, [old], []), {
+    state: "waiting",
+    detail: "1 of 1 not ready: ErrImagePull",
+  });
+  const current: PodView = { ...old, spec: { containers: [{ name: "manager", image: "img:2" }] } };
+  assert.equal(diagnose(upgraded, [current], []).state, "failed");
+});

@@ -48,10 +48,12 @@ export function rolloutView(workload: Workload, pods: readonly WorkloadPod[]): D
     (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
   );
   const status = (workload.status ?? {}) as NonNullable<DeploymentView["status"]>;
-  const replicas = (workload.spec as { replicas?: number }).replicas;
+  const { replicas, template } = workload.spec as NonNullable<DeploymentView["spec"]>;
   return {
     metadata: { generation: (workload.metadata.generation as number | undefined) ?? 1 },
-    spec: { replicas: replicas ?? 1 },
+    spec: template === undefined
+      ? { replicas: replicas ?? 1 }
+      : { replicas: replicas ?? 1, template },
     status: {
       observedGeneration: status.observedGeneration ?? 0,
       replicas: live.length,
