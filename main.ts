@@ -1,5 +1,5 @@
 /**
- * tpx: one binary for the CLI, the local daemon, and — in the cluster — the traffic-manager
+ * tpx: one binary for the CLI, the local daemon (`tpx daemon`, started by `tpx connect`), and — in the cluster — the traffic-manager
  * and traffic-agent. This file only dispatches; each part is loaded with a dynamic import so
  * the CLI never loads cluster-side code.
  *
@@ -14,6 +14,7 @@
 const processes: Record<string, () => Promise<{ main(args: string[]): Promise<number> }>> = {
   "traffic-manager": () => import("./agent/manager/main.ts"),
   "traffic-agent": () => import("./agent/traffic_agent/main.ts"),
+  daemon: () => import("./cli/daemon/main.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

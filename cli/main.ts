@@ -5,7 +5,10 @@
  */
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { TPX_VERSION } from "../tunnel/protocol/mod.ts";
+import { interceptCommand, leaveCommand, listCommand } from "./commands/intercept.ts";
 import { managerCommand } from "./commands/manager.ts";
+import { connectCommand, quitCommand, statusCommand } from "./commands/session.ts";
+import { uninstallCommand } from "./commands/uninstall.ts";
 import { versionCommand } from "./commands/version.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { printError, processTerminal, type Terminal } from "./output.ts";
@@ -23,6 +26,13 @@ export function buildProgram(terminal: Terminal) {
         "intercept a workload's traffic to a process on your machine.",
     )
     .version(TPX_VERSION, "--version", "print the tpx version")
+    .addCommand(connectCommand(terminal))
+    .addCommand(statusCommand(terminal))
+    .addCommand(listCommand(terminal))
+    .addCommand(interceptCommand(terminal))
+    .addCommand(leaveCommand(terminal))
+    .addCommand(uninstallCommand(terminal))
+    .addCommand(quitCommand(terminal))
     .addCommand(versionCommand(terminal))
     .addCommand(managerCommand(terminal));
   sendOutputTo(program, terminal);

@@ -70,3 +70,13 @@ export function printError(terminal: Terminal, error: unknown, logPath?: string)
   }
   return exitCodeFor(tpxError.category);
 }
+
+/**
+ * Where a command's notices go: one line on stderr each, such as "replacing the daemon".
+ *
+ * @param terminal where
+ * @returns the callback
+ */
+export function notice(terminal: Terminal): (line: string) => void {
+  return (line) => terminal.stderr(line);
+}

@@ -14,6 +14,7 @@ import {
   toWireError,
 } from "../../tunnel/protocol/mod.ts";
 import { Session } from "../../tunnel/session.ts";
+import type { Restorer } from "./kube/restorer.ts";
 import type { NameLookup } from "./lookup.ts";
 import type { ManagerState } from "./state/mod.ts";
 import { managerHello } from "./hello.ts";
@@ -26,6 +27,8 @@ export interface DaemonLinkDeps {
   state: ManagerState;
   outbound: Outbound;
   lookup: NameLookup;
+  /** Restores workloads on request (`removeIntercept` with `restore`, `restoreWorkloads`). */
+  restorer: Restorer;
   logger: Logger;
   /** The session arrived (or resumed) on this tunnel. */
   attached(sessionId: string, tunnel: DaemonSession): void;
@@ -112,8 +115,23 @@ export async function serveDaemon(conn: Deno.TcpConn, deps: DaemonLinkDeps): Pro
         return;
       case "removeIntercept":
         try {
-          state.removeIntercept(sessionId, message.name);
-          await reply({ type: "ack", id: message.id });
+          const left = state.removeIntercept(sessionId, message.name);
+          if (!message.restore) {
+            await reply({ type: "ack", id: message.id });
+            return;
+          }
+          // Answered only once the workload is restored (or refused), never before.
+          const outcome = await deps.restorer.afterLeave(left);
+          await reply({ type: "restoreResult", id: message.id, ...outcome });
+        } catch (error) {
+          await fail(message.id, error);
+        }
+        return;
+      case "restoreWorkloads":
+        try {
+          const { type: _type, id, ...target } = message;
+          const outcome = await deps.restorer.restore(sessionId, target);
+          await reply({ type: "restoreResult", id, ...outcome });
         } catch (error) {
           await fail(message.id, error);
         }

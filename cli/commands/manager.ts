@@ -10,32 +10,8 @@ import { managerObjects, type ManifestOptions } from "../../cluster/install/mani
 import { toYamlDocuments, type YamlValue } from "../../cluster/install/yaml.ts";
 import type { InstallResult, UninstallResult } from "../../cluster/install/install.ts";
 import { printResult, type Terminal } from "../output.ts";
+import { parseNamespace, parseNamespaces } from "./arguments.ts";
 import { outputOption } from "./version.ts";
-
-/** A Kubernetes namespace name (RFC 1123 label). */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/**
- * Parses `--namespaces a,b`.
- *
- * @param value the option's text
- * @returns the namespaces, without blanks and duplicates
- * @throws {InvalidArgumentError} for an empty list or a name Kubernetes would refuse
- */
-export function parseNamespaces(value: string): string[] {
-  const names = [...new Set(value.split(",").map((n) => n.trim()).filter((n) => n !== ""))];
-  if (names.length === 0) throw new InvalidArgumentError("give at least one namespace");
-  const bad = names.find((n) => !NAMESPACE_NAME.test(n));
-  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not a namespace name`);
-  return names;
-}
-
-function parseNamespace(value: string): string {
-  if (!NAMESPACE_NAME.test(value)) {
-    throw new InvalidArgumentError(`"${value}" is not a namespace name`);
-  }
-  return value;
-}
 
 /** A positive whole number: milliseconds or, for `--timeout`, seconds. */
 function parseMs(value: string): number {

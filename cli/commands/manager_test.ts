@@ -4,7 +4,7 @@ import { TPX_VERSION } from "../../tunnel/protocol/mod.ts";
 import { recordingTerminal } from "../_test_terminal.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { runCli } from "../main.ts";
-import { parseNamespaces } from "./manager.ts";
+import { parseNamespaces } from "./arguments.ts";
 
 async function readYaml(text: string): Promise<unknown[]> {
   const { loadAllYaml } = await import("@kubernetes/client-node");

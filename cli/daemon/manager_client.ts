@@ -17,7 +17,9 @@ import {
   type ManagerToDaemon,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  type RefusedWorkload,
   ResetCode,
+  type RestoredWorkload,
   Role,
   TPX_VERSION,
   TpxError,
@@ -43,10 +45,34 @@ export interface ManagerClientOptions {
   clock?: Clock;
   /** How long a request may wait for the manager's reply. Default 30 s. */
   requestTimeoutMs?: number;
+  /**
+   * How long a restore may wait: it queues behind an injection of the same workload that may
+   * still be waiting for its rollout. Default 180 s.
+   */
+  restoreTimeoutMs?: number;
 }
 
 /** What a lookup returns. */
 export type LookupResult = Extract<ManagerToDaemon, { type: "lookupResult" }>;
+
+/** The workloads a restore gave back their original spec, and those it refused, with why. */
+export interface RestoreResult {
+  restored: RestoredWorkload[];
+  refused: RefusedWorkload[];
+}
+
+/** What {@link ManagerClient.restoreWorkloads} restores. */
+export type RestoreTarget =
+  /** One workload. */
+  | { namespace: string; workload: string }
+  /** Every workload that carries an agent, in the manager's scope or in `namespace`. */
+  | { all: true; namespace?: string };
+
+/** Options of {@link ManagerClient.removeIntercept}. */
+export interface RemoveInterceptOptions {
+  /** Restore the workload at once when no other intercept uses it. */
+  restore?: boolean;
+}
 
 type DaemonSession = Session<DaemonToManager, ManagerToDaemon>;
 
@@ -109,6 +135,11 @@ export class ManagerClient {
     return this.#sessionId;
   }
 
+  /** Why the last attempt to reach the manager failed; `undefined` once connected. */
+  get lastError(): unknown {
+    return this.#tunnel.lastError;
+  }
+
   /** The live tunnel session, if connected (to open streams for forwarding). */
   get session(): DaemonSession | undefined {
     return this.#tunnel.session;
@@ -156,10 +187,64 @@ export class ManagerClient {
    * Ends an intercept of this session.
    *
    * @param name the intercept's name
+   * @param options `restore`: also restore its workload now, unless another intercept uses it
+   * @returns with `restore`, once the manager restored the workload: the workload in
+   *   `restored`, or in `refused` with why; undefined without `restore`, or from a manager
+   *   too old to restore (it answered with a plain acknowledgement)
+   * @throws {TpxError} the manager's refusal to remove the intercept
    */
-  async removeIntercept(name: string): Promise<void> {
-    await this.#request((id) => ({ type: "removeIntercept", id, name }), `leaving "${name}"`);
+  async removeIntercept(
+    name: string,
+    options: RemoveInterceptOptions = {},
+  ): Promise<RestoreResult | undefined> {
+    const restore = options.restore === true;
+    const reply = await this.#request<ManagerToDaemon>(
+      (id) => ({ type: "removeIntercept", id, name, ...(restore ? { restore } : {}) }),
+      restore ? `leaving "${name}" and restoring its workload` : `leaving "${name}"`,
+      restore ? this.#restoreTimeoutMs : undefined,
+    );
     this.#wanted.delete(name);
+    if (reply.type !== "restoreResult") return undefined;
+    return { restored: reply.restored, refused: reply.refused };
+  }
+
+  /**
+   * Asks the manager to restore workloads: take their agent out and give them and their
+   * Services their original spec. This session's intercepts on them end first; a workload
+   * another session intercepts is refused, naming who.
+   *
+   * @param target one workload, or `{ all: true }` (optionally in one namespace)
+   * @returns the restored workloads and the refused ones with why
+   * @throws {TpxError} the manager's refusal of the whole request (such as a namespace it does
+   *   not manage, or a manager that does not inject agents)
+   */
+  async restoreWorkloads(target: RestoreTarget): Promise<RestoreResult> {
+    const what = "all" in target
+      ? `restoring every workload with an agent${
+        target.namespace !== undefined ? ` in "${target.namespace}"` : ""
+      }`
+      : `restoring "${target.workload}" in "${target.namespace}"`;
+    const reply = await this.#request<Extract<ManagerToDaemon, { type: "restoreResult" }>>(
+      (id) => ({ type: "restoreWorkloads", id, ...target }),
+      what,
+      this.#restoreTimeoutMs,
+    );
+    // The manager ended this session's intercepts on the workloads it went on to restore (its
+    // `interceptsChanged` came before this reply): they must not be created again on reconnect.
+    const touched = [...reply.restored, ...reply.refused];
+    for (const [name, { spec }] of this.#wanted) {
+      const onTarget = touched.some((w) =>
+        w.namespace === spec.namespace && w.workload === spec.workload
+      );
+      if (onTarget && !this.#intercepts.some((i) => i.spec.name === name)) {
+        this.#wanted.delete(name);
+      }
+    }
+    return { restored: reply.restored, refused: reply.refused };
+  }
+
+  get #restoreTimeoutMs(): number {
+    return this.#options.restoreTimeoutMs ?? 180_000;
   }
 
   /**
@@ -192,11 +277,12 @@ export class ManagerClient {
   async #request<R extends ManagerToDaemon>(
     build: (id: number) => DaemonToManager,
     what: string,
+    timeoutMs = this.#options.requestTimeoutMs ?? 30_000,
   ): Promise<R> {
     const session = this.#tunnel.session ?? await this.#tunnel.connected();
     const message = build(this.#requests.nextId());
     const id = (message as { id: number }).id;
-    const reply = this.#requests.wait<R>(id, this.#options.requestTimeoutMs ?? 30_000, what);
+    const reply = this.#requests.wait<R>(id, timeoutMs, what);
     await session.send(message);
     return await reply;
   }

@@ -73,6 +73,27 @@ export const servicePortSchema = obj({
   protocol: oneOf("TCP", "UDP"),
 });
 
+/** The kinds of workload tpx injects an agent into. */
+export const workloadKindSchema = oneOf("Deployment", "StatefulSet", "ReplicaSet");
+
+/** A workload the manager restored (took its agent out of, with its Services). */
+export const restoredWorkloadSchema = obj({
+  kind: workloadKindSchema,
+  namespace: str(63),
+  workload: str(253),
+});
+export type RestoredWorkload = Infer<typeof restoredWorkloadSchema>;
+
+/** A workload the manager did not restore, and why. */
+export const refusedWorkloadSchema = obj({
+  /** Absent when the workload could not be read. */
+  kind: opt(workloadKindSchema),
+  namespace: str(63),
+  workload: str(253),
+  error: wireErrorSchema,
+});
+export type RefusedWorkload = Infer<typeof refusedWorkloadSchema>;
+
 /**
  * Every control message: its code, its body and who may send it. Codes are explicit and never
  * reused; `control_test.ts` pins them.
@@ -106,9 +127,30 @@ export const ControlMessages = {
   removeIntercept: {
     code: 0x0104,
     from: ["daemon"],
-    body: obj({ id: requestId, name: str(253) }),
+    body: obj({
+      id: requestId,
+      name: str(253),
+      /**
+       * Restore the workload at once when no other intercept uses its agent; the manager then
+       * answers `restoreResult` once it is restored. Absent or false: `ack`.
+       */
+      restore: opt(bool()),
+    }),
   },
   depart: { code: 0x0105, from: ["daemon"], body: obj({}) },
+  restoreWorkloads: {
+    code: 0x0106,
+    from: ["daemon"],
+    body: obj({
+      id: requestId,
+      /** With `workload`: its namespace. With `all`: only this namespace. */
+      namespace: opt(str(63)),
+      /** One workload to restore (requires `namespace`). */
+      workload: opt(str(253)),
+      /** Every injected workload of the manager's scope, found in the cluster. */
+      all: opt(bool()),
+    }),
+  },
   welcome: {
     code: 0x0201,
     from: ["manager"],
@@ -143,6 +185,15 @@ export const ControlMessages = {
     from: ["manager"],
     body: obj({ intercepts: arr(interceptInfoSchema) }),
   },
+  restoreResult: {
+    code: 0x0205,
+    from: ["manager"],
+    body: obj({
+      id: requestId,
+      restored: arr(restoredWorkloadSchema),
+      refused: arr(refusedWorkloadSchema),
+    }),
+  },
   agentArrive: {
     code: 0x0301,
     from: ["agent"],
@@ -150,7 +201,7 @@ export const ControlMessages = {
       id: requestId,
       namespace: str(63),
       workload: str(253),
-      workloadKind: oneOf("Deployment", "StatefulSet", "ReplicaSet"),
+      workloadKind: workloadKindSchema,
       pod: str(253),
       podIp: str(64),
       container: str(253),
@@ -194,7 +245,13 @@ export type DaemonToManager = ControlMessage<SentBy<"daemon">>;
 export type AgentToManager = ControlMessage<SentBy<"agent">>;
 /** Messages the manager sends to a daemon. */
 export type ManagerToDaemon = ControlMessage<
-  "ack" | "failure" | "welcome" | "lookupResult" | "interceptResult" | "interceptsChanged"
+  | "ack"
+  | "failure"
+  | "welcome"
+  | "lookupResult"
+  | "interceptResult"
+  | "interceptsChanged"
+  | "restoreResult"
 >;
 /** Messages the manager sends to an agent. */
 export type ManagerToAgent = ControlMessage<"ack" | "failure" | "agentWelcome" | "agentIntercepts">;
@@ -243,6 +300,7 @@ const fromManagerToDaemon = [
   "lookupResult",
   "interceptResult",
   "interceptsChanged",
+  "restoreResult",
 ] as const satisfies readonly ManagerToDaemon["type"][];
 const fromManagerToAgent = [
   "ack",

@@ -12,8 +12,10 @@ import {
   type ControlMessage,
   ControlMessages,
   daemonCodec,
+  type DaemonToManager,
   managerAgentCodec,
   managerDaemonCodec,
+  type ManagerToDaemon,
 } from "./control.ts";
 import { ProtocolError, TpxError } from "./errors.ts";
 import { FrameType, type RawControl } from "./frame.ts";
@@ -28,16 +30,50 @@ const pinned = {
   createIntercept: { code: 0x0103, from: ["daemon"] },
   removeIntercept: { code: 0x0104, from: ["daemon"] },
   depart: { code: 0x0105, from: ["daemon"] },
+  restoreWorkloads: { code: 0x0106, from: ["daemon"] },
   welcome: { code: 0x0201, from: ["manager"] },
   lookupResult: { code: 0x0202, from: ["manager"] },
   interceptResult: { code: 0x0203, from: ["manager"] },
   interceptsChanged: { code: 0x0204, from: ["manager"] },
+  restoreResult: { code: 0x0205, from: ["manager"] },
   agentArrive: { code: 0x0301, from: ["agent"] },
   agentWelcome: { code: 0x0401, from: ["manager"] },
   agentIntercepts: { code: 0x0402, from: ["manager"] },
 };
 
 type AnyCodec = ControlCodec<ControlMessage, ControlMessage>;
+
+/** Samples of the restore messages, beside the shared ones of `_testing.ts`. */
+const restoreRequests: readonly DaemonToManager[] = [
+  { type: "removeIntercept", id: 8, name: "web-alice", restore: true },
+  { type: "restoreWorkloads", id: 9, namespace: "shop", workload: "web" },
+  { type: "restoreWorkloads", id: 10, all: true },
+  { type: "restoreWorkloads", id: 11, all: true, namespace: "shop" },
+];
+const restoreReplies: readonly ManagerToDaemon[] = [
+  { type: "restoreResult", id: 9, restored: [], refused: [] },
+  {
+    type: "restoreResult",
+    id: 10,
+    restored: [{ kind: "Deployment", namespace: "shop", workload: "web" }],
+    refused: [{
+      kind: "StatefulSet",
+      namespace: "shop",
+      workload: "db",
+      error: {
+        code: "workload_in_use",
+        category: "user",
+        message: 'Cannot restore statefulset/db: intercept "db" of "bob@desk" uses it',
+        retryable: false,
+        hint: 'ask bob@desk to run "tpx leave db"',
+      },
+    }, {
+      namespace: "shop",
+      workload: "gone",
+      error: { code: "workload_not_found", category: "user", message: "gone", retryable: false },
+    }],
+  },
+];
 
 /** Each direction: who encodes, who decodes, what it carries. */
 const directions: {
@@ -51,8 +87,16 @@ const directions: {
     name: "daemon to manager",
     sender: daemonCodec as AnyCodec,
     receiver: managerDaemonCodec as AnyCodec,
-    receives: ["heartbeat", "arrive", "lookup", "createIntercept", "removeIntercept", "depart"],
-    samples: daemonMessages,
+    receives: [
+      "heartbeat",
+      "arrive",
+      "lookup",
+      "createIntercept",
+      "removeIntercept",
+      "depart",
+      "restoreWorkloads",
+    ],
+    samples: [...daemonMessages, ...restoreRequests],
   },
   {
     name: "manager to daemon",
@@ -65,8 +109,9 @@ const directions: {
       "lookupResult",
       "interceptResult",
       "interceptsChanged",
+      "restoreResult",
     ],
-    samples: managerToDaemonMessages,
+    samples: [...managerToDaemonMessages, ...restoreReplies],
   },
   {
     name: "agent to manager",
@@ -240,5 +285,29 @@ Deno.test("encode() refuses a body the peer would reject, as the sender's own er
     (error: unknown) =>
       error instanceof TpxError && !(error instanceof ProtocolError) &&
       error.code === "invalid_message" && /lookup\.name/.test(error.message),
+  );
+});
+
+Deno.test("removeIntercept without restore keeps its protocol 1 body", () => {
+  // An older manager ignores the optional field; the body without it is byte for byte the old one.
+  assert.deepEqual(daemonCodec.encode({ type: "removeIntercept", id: 6, name: "web" }), {
+    code: 0x0104,
+    body: { id: 6, name: "web" },
+  });
+  const decoded = managerDaemonCodec.decode({ code: 0x0104, body: { id: 6, name: "web" } });
+  assert.ok(decoded.type === "removeIntercept");
+  assert.equal(decoded.restore, undefined);
+});
+
+Deno.test("decode() names a restore field of the wrong type", () => {
+  assertInvalid(
+    managerDaemonCodec as AnyCodec,
+    { code: 0x0104, body: { id: 1, name: "web", restore: "yes" } },
+    /removeIntercept\.restore must be a boolean/,
+  );
+  assertInvalid(
+    daemonCodec as AnyCodec,
+    { code: 0x0205, body: { id: 1, restored: [{ kind: "Pod", namespace: "a", workload: "b" }] } },
+    /restoreResult\.restored\[0\]\.kind must be one of/,
   );
 });

@@ -7,7 +7,7 @@
 import type { Service, Workload } from "../../../cluster/injection/mod.ts";
 import { KubeApiError } from "../../../cluster/kube/mod.ts";
 import { TpxError } from "../../../tunnel/protocol/errors.ts";
-import type { WorkloadApi } from "./workload_api.ts";
+import { isInjectedRoot, type WorkloadApi } from "./workload_api.ts";
 
 /** The fake, with what it holds and what was written. */
 export class FakeApi implements WorkloadApi {
@@ -17,6 +17,8 @@ export class FakeApi implements WorkloadApi {
   readonly writes: string[] = [];
   /** Before each of this many writes, someone else changes the object first. */
   racesToLose = 0;
+  /** What {@link agentPods} answers. */
+  pods: string[] = ["web-5d9c7-abcde"];
 
   constructor(workload: Workload, services: Service[]) {
     this.workload = structuredClone(workload);
@@ -29,6 +31,17 @@ export class FakeApi implements WorkloadApi {
 
   listServices(): Promise<Service[]> {
     return Promise.resolve(structuredClone(this.services));
+  }
+
+  listInjected(namespace: string | undefined): Promise<Workload[]> {
+    const here = namespace === undefined || this.workload.metadata.namespace === namespace;
+    return Promise.resolve(
+      here && isInjectedRoot(this.workload) ? [structuredClone(this.workload)] : [],
+    );
+  }
+
+  agentPods(): Promise<string[]> {
+    return Promise.resolve([...this.pods]);
   }
 
   replaceWorkload(workload: Workload): Promise<void> {

@@ -25,6 +25,27 @@ export type RolloutWaiter = (
   progress: (line: string) => void,
 ) => Promise<void>;
 
+/** What {@link Injector.ensureAgent} leaves running. */
+export interface AgentRollout {
+  kind: InjectableKind;
+  /** The pods that run the agent once the rollout finished (for the messages about them). */
+  pods: string[];
+}
+
+/** What {@link Injector.removeAgent} did. */
+export interface AgentRemoval {
+  kind: InjectableKind;
+  /** False when tpx had nothing in the workload or its Services: nothing was written. */
+  restored: boolean;
+}
+
+/** A workload that carries tpx's injection record. */
+export interface InjectedWorkload {
+  kind: InjectableKind;
+  namespace: string;
+  workload: string;
+}
+
 /** Options of {@link Injector}. */
 export interface InjectorOptions {
   api: WorkloadApi;
@@ -63,6 +84,7 @@ export class Injector {
    * @param workload its name
    * @param kind its kind, when known
    * @param choice the Service port to take, when the workload's Services have several
+   * @returns the workload's kind and the pods that run the agent
    * @throws {TpxError} `user` when the workload cannot be intercepted; `agent_rollout_failed`
    *   with the reason when its pods do not come up; an API error otherwise
    */
@@ -71,7 +93,7 @@ export class Injector {
     workload: string,
     kind?: InjectableKind,
     choice: PortChoice = {},
-  ): Promise<void> {
+  ): Promise<AgentRollout> {
     const { api, logger } = this.#options;
     const agent = { image: this.#options.image, managerAddress: this.#options.managerAddress };
     const read = () => api.readWorkload(namespace, workload, kind);
@@ -94,6 +116,7 @@ export class Injector {
       const [current, services] = await Promise.all([read(), api.listServices(namespace)]);
       await this.#writeServices(services, inject(current, services, { ...agent, ...choice }));
     });
+    return { kind: written.kind as InjectableKind, pods: await api.agentPods(written) };
   }
 
   /**
@@ -103,29 +126,63 @@ export class Injector {
    * @param namespace the workload's namespace
    * @param workload its name
    * @param kind its kind, when known
+   * @returns its kind, and whether anything of tpx's was there to remove
    * @throws {TpxError} an API error, or `cluster` when tpx's record cannot be read
    */
-  async removeAgent(namespace: string, workload: string, kind?: InjectableKind): Promise<void> {
+  async removeAgent(
+    namespace: string,
+    workload: string,
+    kind?: InjectableKind,
+  ): Promise<AgentRemoval> {
     const { api, logger } = this.#options;
     const read = () => api.readWorkload(namespace, workload, kind);
     // The Services first: the app's own port takes the traffic before the agent goes away.
-    await retryOnConflict(async () => {
+    const servicesWritten = await retryOnConflict(async () => {
       const [current, services] = await Promise.all([read(), api.listServices(namespace)]);
-      await this.#writeServices(services, remove(current, services));
+      return await this.#writeServices(services, remove(current, services));
     });
-    await retryOnConflict(async () => {
+    return await retryOnConflict(async () => {
       const [current, services] = await Promise.all([read(), api.listServices(namespace)]);
       const next = remove(current, services).workload;
-      if (!changed(current, next)) return;
+      const found = current.kind as InjectableKind;
+      if (!changed(current, next)) return { kind: found, restored: servicesWritten };
       logger.info("removing the agent", { namespace, workload, kind: current.kind });
       await api.replaceWorkload(next);
+      return { kind: found, restored: true };
     });
   }
 
-  async #writeServices(before: readonly Service[], after: { services: Service[] }) {
+  /**
+   * The workloads that carry tpx's injection record, as the cluster lists them now.
+   *
+   * @param namespaces where to look; undefined: every namespace
+   * @returns each injected workload once
+   * @throws {TpxError} an API error (such as a namespace the manager may not list)
+   */
+  async listInjected(namespaces: readonly string[] | undefined): Promise<InjectedWorkload[]> {
+    const { api } = this.#options;
+    const lists = namespaces === undefined
+      ? [await api.listInjected(undefined)]
+      : await Promise.all(namespaces.map((ns) => api.listInjected(ns)));
+    return lists.flat().map((w) => ({
+      kind: w.kind as InjectableKind,
+      namespace: w.metadata.namespace ?? "",
+      workload: w.metadata.name,
+    }));
+  }
+
+  /** Writes the Services that changed; tells whether it wrote any. */
+  async #writeServices(
+    before: readonly Service[],
+    after: { services: Service[] },
+  ): Promise<boolean> {
+    let wrote = false;
     for (const [i, service] of after.services.entries()) {
-      if (changed(before[i], service)) await this.#options.api.replaceService(service);
+      if (!changed(before[i], service)) continue;
+      await this.#options.api.replaceService(service);
+      wrote = true;
     }
+    return wrote;
   }
 }
 

@@ -81,3 +81,50 @@ Deno.test("a write that loses a race is done again on a fresh read", async () =>
   assert.deepEqual(api.writes, ["Deployment/web", "Service/web"]);
   assert.deepEqual(containers(api), ["web", AGENT_CONTAINER]);
 });
+
+Deno.test("ensureAgent() returns the workload's kind and the pods that run the agent", async () => {
+  const api = new FakeApi(deployment(), [service()]);
+  api.pods = ["web-1", "web-2"];
+  assert.deepEqual(await injector(api).ensureAgent("shop", "web"), {
+    kind: "Deployment",
+    pods: ["web-1", "web-2"],
+  });
+});
+
+Deno.test("removeAgent() tells whether it restored anything", async () => {
+  const api = new FakeApi(deployment(), [service()]);
+  assert.deepEqual(await injector(api).removeAgent("shop", "web"), {
+    kind: "Deployment",
+    restored: false,
+  });
+  await injector(api).ensureAgent("shop", "web");
+  assert.deepEqual(await injector(api).removeAgent("shop", "web"), {
+    kind: "Deployment",
+    restored: true,
+  });
+});
+
+Deno.test("removeAgent() counts a Service left retargeted as something restored", async () => {
+  const api = new FakeApi(deployment(), [service()]);
+  await injector(api).ensureAgent("shop", "web");
+  // Someone restored the workload by hand and forgot the Service.
+  api.workload = { ...structuredClone(deployment()), metadata: { ...api.workload.metadata } };
+  delete api.workload.metadata.annotations;
+  api.writes.length = 0;
+  assert.deepEqual(await injector(api).removeAgent("shop", "web"), {
+    kind: "Deployment",
+    restored: true,
+  });
+  assert.deepEqual(api.writes, ["Service/web"]);
+  assert.deepEqual(api.services[0]?.spec, service().spec);
+});
+
+Deno.test("listInjected() finds injected workloads in the namespaces given", async () => {
+  const api = new FakeApi(deployment(), [service()]);
+  assert.deepEqual(await injector(api).listInjected(undefined), []);
+  await injector(api).ensureAgent("shop", "web");
+  const web = { kind: "Deployment", namespace: "shop", workload: "web" };
+  assert.deepEqual(await injector(api).listInjected(undefined), [web]);
+  assert.deepEqual(await injector(api).listInjected(["dev", "shop"]), [web]);
+  assert.deepEqual(await injector(api).listInjected(["dev"]), []);
+});

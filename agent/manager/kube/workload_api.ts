@@ -6,7 +6,12 @@
  */
 import type { AppsV1Api, V1Service } from "@kubernetes/client-node";
 import { KubeApiError, type KubeConnection } from "../../../cluster/kube/mod.ts";
-import type { Service, Workload } from "../../../cluster/injection/mod.ts";
+import {
+  AGENT_CONTAINER,
+  Annotation,
+  type Service,
+  type Workload,
+} from "../../../cluster/injection/mod.ts";
 import { TpxError } from "../../../tunnel/protocol/errors.ts";
 
 /** The kinds the injector handles, as the agent reports them. */
@@ -26,6 +31,14 @@ export interface WorkloadApi {
   listServices(namespace: string): Promise<Service[]>;
   /** Replaces a Service; a stale resourceVersion fails with a 409 {@link KubeApiError}. */
   replaceService(service: Service): Promise<void>;
+  /**
+   * The workloads that carry tpx's injection record, of every injectable kind, in one
+   * namespace or (undefined) all of them; a ReplicaSet that a Deployment controls is left out,
+   * since the Deployment's annotations are copied onto it.
+   */
+  listInjected(namespace: string | undefined): Promise<Workload[]>;
+  /** The names of the workload's live pods that run the agent container. */
+  agentPods(workload: Workload): Promise<string[]>;
 }
 
 const KINDS: readonly InjectableKind[] = ["Deployment", "StatefulSet", "ReplicaSet"];
@@ -78,6 +91,37 @@ export function kubeWorkloadApi(kube: KubeConnection): WorkloadApi {
         kind: "Service",
       }));
     },
+    async listInjected(namespace) {
+      const apps = kube.apps();
+      const found: Workload[] = [];
+      for (const kind of KINDS) {
+        const list = await listKind(apps, kind, namespace);
+        // A list's items carry no kind; the restore and its writes need it.
+        const items = list.items.map((item) => ({
+          ...plain<Workload>(item),
+          apiVersion: "apps/v1",
+          kind,
+        }));
+        found.push(...items.filter(isInjectedRoot));
+      }
+      return found;
+    },
+    async agentPods(workload) {
+      const matchLabels =
+        (workload.spec.selector as { matchLabels?: Record<string, string> } | undefined)
+          ?.matchLabels ?? {};
+      const labelSelector = Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(",");
+      if (labelSelector === "") return [];
+      const list = await kube.core().listNamespacedPod({
+        namespace: workload.metadata.namespace ?? "",
+        labelSelector,
+      });
+      return list.items
+        .filter((pod) => pod.metadata?.deletionTimestamp === undefined)
+        .filter((pod) => pod.spec?.containers.some((c) => c.name === AGENT_CONTAINER))
+        .map((pod) => pod.metadata?.name ?? "")
+        .filter((name) => name !== "");
+    },
     async replaceService(service) {
       await kube.core().replaceNamespacedService({
         name: service.metadata.name,
@@ -86,6 +130,39 @@ export function kubeWorkloadApi(kube: KubeConnection): WorkloadApi {
       });
     },
   };
+}
+
+/**
+ * Whether a listed workload is one tpx injected itself (not a ReplicaSet that merely inherited
+ * its Deployment's annotations).
+ *
+ * @param workload the workload as listed
+ * @returns true when it carries the record and no Deployment controls it
+ */
+export function isInjectedRoot(workload: Workload): boolean {
+  if (workload.metadata.annotations?.[Annotation.Injected] === undefined) return false;
+  const owners = workload.metadata.ownerReferences ?? [];
+  return !owners.some((owner) => owner.controller && owner.kind === "Deployment");
+}
+
+async function listKind(
+  apps: AppsV1Api,
+  kind: InjectableKind,
+  namespace: string | undefined,
+): Promise<{ items: unknown[] }> {
+  if (kind === "StatefulSet") {
+    return namespace === undefined
+      ? await apps.listStatefulSetForAllNamespaces()
+      : await apps.listNamespacedStatefulSet({ namespace });
+  }
+  if (kind === "ReplicaSet") {
+    return namespace === undefined
+      ? await apps.listReplicaSetForAllNamespaces()
+      : await apps.listNamespacedReplicaSet({ namespace });
+  }
+  return namespace === undefined
+    ? await apps.listDeploymentForAllNamespaces()
+    : await apps.listNamespacedDeployment({ namespace });
 }
 
 function readOne(apps: AppsV1Api, kind: InjectableKind, namespace: string, name: string) {

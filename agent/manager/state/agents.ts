@@ -93,6 +93,27 @@ export class Agents {
     return agent;
   }
 
+  /**
+   * Forgets the agents of a workload whose agent was taken out: their pods are being replaced,
+   * so they must not serve a new intercept while they wind down. Their tunnels' later departs
+   * find nothing.
+   *
+   * @param ref the workload
+   * @returns the agents forgotten
+   */
+  forgetWorkload(ref: WorkloadRef): AgentInfo[] {
+    const agents = this.ofWorkload(ref);
+    for (const agent of agents) this.#byId.delete(agent.id);
+    this.#byWorkload.delete(workloadKey(ref));
+    if (agents.length > 0) {
+      this.#logger.info("agents of a restored workload forgotten", {
+        workload: workloadKey(ref),
+        agentIds: agents.map((a) => a.id),
+      });
+    }
+    return agents;
+  }
+
   /** The agent `id`, if it is connected. */
   get(id: string): AgentInfo | undefined {
     return this.#byId.get(id);

@@ -185,6 +185,22 @@ export class ManagerState {
     return agent;
   }
 
+  /**
+   * The workload's agent was taken out of it (restored on request, or idle): its agents are
+   * forgotten, since their pods are being replaced, and no idle timer runs for it any more.
+   * An intercept created from now on waits for a new agent.
+   *
+   * @param ref the workload
+   * @returns the agents forgotten
+   */
+  agentRemoved(ref: WorkloadRef): AgentInfo[] {
+    this.#open();
+    const forgotten = this.#agents.forgetWorkload(ref);
+    // Its idle timer has nothing left to remove; new agents of it start a new one.
+    this.#dormancy.cancel(ref);
+    return forgotten;
+  }
+
   /** The agent `id`, if connected. */
   agent(id: string): AgentInfo | undefined {
     return this.#agents.get(id);

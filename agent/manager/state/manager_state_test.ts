@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { agent, daemon, fixture, header, spec } from "./_testing.ts";
+import { agent, daemon, eventsOf, fixture, header, spec } from "./_testing.ts";
 
 Deno.test("listing() is a JSON-able snapshot of sessions, agents and intercepts", () => {
   using f = fixture({ leaseMs: 20_000 });
@@ -94,4 +94,37 @@ Deno.test("intercept lookups return copies the caller cannot change the state th
   info.owner.user = "mallory";
   assert.deepEqual(f.state.intercept(info.id)?.spec.filters, []);
   assert.equal(f.state.intercept(info.id)?.owner.user, "ann");
+});
+
+Deno.test("agentRemoved() forgets the workload's agents, so a new intercept waits for a new one", () => {
+  using f = fixture();
+  f.state.agentArrive(agent());
+  f.state.agentArrive(agent({ pod: "web-7d9f-fghij" }));
+  f.state.agentArrive(agent({ workload: "db", pod: "db-0" }));
+  const forgotten = f.state.agentRemoved({ namespace: "shop", workload: "web" });
+  assert.deepEqual(forgotten.map((a) => a.pod), ["web-7d9f-abcde", "web-7d9f-fghij"]);
+  assert.deepEqual(f.state.agentsOfWorkload("shop", "web"), []);
+  assert.equal(f.state.agentsOfWorkload("shop", "db").length, 1);
+  const { session } = f.state.arrive(daemon());
+  assert.equal(f.state.createIntercept(session.id, spec()).state, "waiting");
+});
+
+Deno.test("agentRemoved() stops the workload's idle timer; an agent that departs later is ignored", () => {
+  using f = fixture({ agentIdleMs: 1_000 });
+  const a = f.state.agentArrive(agent());
+  assert.notEqual(f.state.listing().agents[0]?.dormantUntil, undefined);
+  f.state.agentRemoved({ namespace: "shop", workload: "web" });
+  f.clock.advance(1_000);
+  assert.deepEqual(eventsOf(f.events, "agentIdle"), []);
+  assert.equal(f.clock.pending, 0);
+  assert.equal(f.state.agentDepart(a.id), undefined);
+});
+
+Deno.test("agents of a restored workload that come back without an intercept go idle again", () => {
+  using f = fixture({ agentIdleMs: 1_000 });
+  f.state.agentArrive(agent());
+  f.state.agentRemoved({ namespace: "shop", workload: "web" });
+  f.state.agentArrive(agent({ pod: "web-new" }));
+  f.clock.advance(1_000);
+  assert.deepEqual(eventsOf(f.events, "agentIdle").map((e) => e.workload), ["web"]);
 });
