@@ -5,7 +5,8 @@
  */
 import { toWireError } from "../../tunnel/protocol/mod.ts";
 import { envNumber, stdoutLogger, stopSignal } from "../process.ts";
-import { injectionFromEnv } from "./kube/from_env.ts";
+import { managedNamespaces, managerKubeFromEnv } from "./kube/from_env.ts";
+import { indexLookup } from "./lookup.ts";
 import { ManagerServer } from "./server.ts";
 
 /** The ports and timings the manager reads from its environment, with their defaults. */
@@ -15,6 +16,7 @@ export const ManagerEnv = {
   ApiPort: ["TPX_API_PORT", 8080],
   LeaseMs: ["TPX_LEASE_MS", 15_000],
   AgentIdleMs: ["TPX_AGENT_IDLE_MS", 600_000],
+  AgentArrivalMs: ["TPX_AGENT_ARRIVAL_MS", 60_000],
 } as const;
 
 /**
@@ -29,12 +31,10 @@ export async function main(_args: string[]): Promise<number> {
   try {
     const number = ([name, fallback]: readonly [string, number]) => envNumber(env, name, fallback);
     const agentPort = number(ManagerEnv.AgentPort);
-    // Only in a cluster: the loopback tests run this process without Kubernetes.
-    await using kube = await injectionFromEnv(
-      env,
-      agentPort,
-      logger.child({ component: "injection" }),
-    );
+    const namespaces = managedNamespaces(env);
+    // Only in a cluster: the loopback tests run this process without Kubernetes, and then
+    // answer lookups from the host's DNS.
+    await using kube = await managerKubeFromEnv(env, { agentPort, logger });
     const manager = ManagerServer.start({
       hostname: env.TPX_LISTEN_HOST ?? "0.0.0.0",
       daemonPort: number(ManagerEnv.DaemonPort),
@@ -42,9 +42,19 @@ export async function main(_args: string[]): Promise<number> {
       apiPort: number(ManagerEnv.ApiPort),
       leaseMs: number(ManagerEnv.LeaseMs),
       agentIdleMs: number(ManagerEnv.AgentIdleMs),
+      agentArrivalMs: number(ManagerEnv.AgentArrivalMs),
+      // Where restoreWorkloads looks for injected workloads; absent: every namespace.
+      ...(namespaces ? { managedNamespaces: namespaces } : {}),
       logger,
       levels,
-      ...(kube ? { injection: kube.injection } : {}),
+      ...(kube?.injection ? { injection: kube.injection } : {}),
+      ...(kube
+        ? {
+          lookup: indexLookup({ index: kube.index, clusterDomain: kube.clusterDomain }),
+          // Lookups before the first list would wrongly answer "no such name".
+          readiness: kube.index,
+        }
+        : {}),
     });
     logger.info("manager started", { ports: manager.ports });
     const signal = await stopSignal();

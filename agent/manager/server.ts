@@ -11,6 +11,7 @@ import { Outbound } from "../../tunnel/outbound.ts";
 import { TcpServer } from "../../tunnel/tcp_server.ts";
 import { type AgentSession, serveAgent } from "./agent_link.ts";
 import { type AgentInjection, AgentProvisioner } from "./kube/provisioner.ts";
+import { Restorer } from "./kube/restorer.ts";
 import { type DaemonSession, serveDaemon } from "./daemon_link.ts";
 import { managerHttpApi } from "./http_api.ts";
 import { routeIntercepted } from "./intercept_router.ts";
@@ -22,6 +23,13 @@ import {
   type PortResolver,
   type WorkloadRef,
 } from "./state/mod.ts";
+
+/** Something the manager waits for before it reports ready. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why it is not ready yet. */
+  notReadyReason(): string;
+}
 
 /** Options of {@link ManagerServer.start}. */
 export interface ManagerServerOptions {
@@ -38,7 +46,10 @@ export interface ManagerServerOptions {
   leaseMs?: number;
   agentIdleMs?: number;
   resolvePort?: PortResolver;
+  /** Answers daemons' lookups; the host's DNS ({@link lookupWithDns}) by default. */
   lookup?: NameLookup;
+  /** What `/readyz` waits for besides the listening ports, such as the lookup index. */
+  readiness?: Readiness;
   /** Asked to remove a workload's agent once it stayed idle (the injection does it). */
   onAgentIdle?: (workload: WorkloadRef) => void;
   /**
@@ -46,6 +57,10 @@ export interface ManagerServerOptions {
    * intercept with the reason when it cannot) and removes idle agents. Absent: neither.
    */
   injection?: AgentInjection;
+  /** How long an injected agent may take to connect before its intercepts fail; 60 s default. */
+  agentArrivalMs?: number;
+  /** The namespaces the manager manages, where `restoreWorkloads` looks; absent: all. */
+  managedNamespaces?: readonly string[];
   /** Keepalive of every tunnel; see SessionOptions. */
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
@@ -69,6 +84,7 @@ export class ManagerServer {
   readonly #servers: TcpServer[] = [];
   #api: Deno.HttpServer<Deno.NetAddr> | undefined;
   readonly #provisioner: AgentProvisioner | undefined;
+  readonly #restorer: Restorer;
 
   private constructor(options: ManagerServerOptions) {
     this.#options = options;
@@ -98,7 +114,18 @@ export class ManagerServer {
         this.state,
         options.injection,
         options.logger.child({ component: "injection" }),
+        {
+          clock,
+          ...(options.agentArrivalMs !== undefined ? { arrivalMs: options.agentArrivalMs } : {}),
+        },
       );
+    this.#restorer = new Restorer({
+      state: this.state,
+      provisioner: this.#provisioner,
+      injection: options.injection,
+      scope: options.managedNamespaces,
+      logger: options.logger.child({ component: "restore" }),
+    });
   }
 
   /**
@@ -147,6 +174,7 @@ export class ManagerServer {
           state: this.state,
           outbound: this.#outbound,
           lookup: this.#options.lookup ?? lookupWithDns,
+          restorer: this.#restorer,
           logger: logger.child({ peer: "daemon" }),
           attached: (id, tunnel) => {
             this.#daemons.set(id, tunnel);
@@ -185,10 +213,12 @@ export class ManagerServer {
           ...keepalive,
         }),
     }));
+    const readiness = this.#options.readiness;
     const api = managerHttpApi({
       state: this.state,
       metrics: this.metrics,
-      ready: () => true,
+      ready: () => readiness?.ready ?? true,
+      ...(readiness ? { notReadyReason: () => readiness.notReadyReason() } : {}),
       levels: this.#options.levels,
       logger,
     });

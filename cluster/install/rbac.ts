@@ -1,7 +1,8 @@
 /**
- * The manager's permissions: exactly what injecting an agent, restoring a workload and
- * watching its pods takes, and nothing more (no secrets, no create or delete). Cluster-wide
- * as a ClusterRole, or — when the manager manages only some namespaces — a Role in each.
+ * The manager's permissions: exactly what injecting an agent, restoring a workload, watching
+ * its pods and answering lookups from watches of Services and EndpointSlices takes, and
+ * nothing more (no secrets, no create or delete). Cluster-wide as a ClusterRole, or — when the
+ * manager manages only some namespaces — a Role in each.
  *
  * @module
  */
@@ -24,6 +25,15 @@ export const MANAGED_NAMESPACE_RULES: readonly PolicyRule[] = [
   { apiGroups: [""], resources: ["services"], verbs: WRITE },
   { apiGroups: [""], resources: ["pods", "endpoints", "events"], verbs: READ },
   { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ },
+];
+
+/**
+ * What the manager needs when it manages every namespace: the rules of each, and reading
+ * Namespaces, so that lookups tell a missing namespace from a missing Service.
+ */
+export const CLUSTER_RULES: readonly PolicyRule[] = [
+  ...MANAGED_NAMESPACE_RULES,
+  { apiGroups: [""], resources: ["namespaces"], verbs: READ },
 ];
 
 /** What the manager needs in its own namespace when it manages others: to see itself. */
@@ -58,7 +68,7 @@ export function rbacObjects(options: RbacOptions): KubeObject[] {
   if (options.namespaces === undefined) {
     const name = clusterRoleName(namespace);
     return [
-      rbacObject("ClusterRole", name, undefined, labels, { rules: MANAGED_NAMESPACE_RULES }),
+      rbacObject("ClusterRole", name, undefined, labels, { rules: CLUSTER_RULES }),
       rbacObject("ClusterRoleBinding", name, undefined, labels, {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
         subjects: [subject],

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { answerFor, type ClusterIndex, type EndpointFacts, type ServiceFacts } from "./answer.ts";
+import {
+  answerFor,
+  type ClusterIndex,
+  type EndpointFacts,
+  externalNameFor,
+  MAX_ANSWER_ITEMS,
+  type ServiceFacts,
+} from "./answer.ts";
 
 const services: Record<string, ServiceFacts> = {
   "shop/web": {
@@ -71,4 +78,54 @@ Deno.test("answerFor() says none for unknown services, other domains and odd sha
   ) {
     assert.equal(answerFor(name, index, "cluster.local").kind, "none", name);
   }
+});
+
+Deno.test("answerFor() accepts the short forms svc.ns and svc.ns.svc", () => {
+  for (const name of ["web.shop", "web.shop.svc", "WEB.shop.svc."]) {
+    const answer = answerFor(name, index, "cluster.local");
+    assert.equal(answer.kind, "service", name);
+    assert.equal(answer.canonical, "web.shop.svc.cluster.local", name);
+  }
+});
+
+Deno.test("answerFor() honours another cluster domain", () => {
+  assert.equal(answerFor("web.shop.svc.corp.example", index, "corp.example").kind, "service");
+  assert.equal(answerFor("web.shop.svc.cluster.local", index, "corp.example").kind, "none");
+});
+
+Deno.test("externalNameFor() gives an ExternalName Service's target, which answerFor() leaves out", () => {
+  const withExternal: ClusterIndex = {
+    ...index,
+    service: (ns, name) =>
+      ns === "shop" && name === "mail"
+        ? { clusterIPs: [], headless: false, ports: [{ port: 25 }], externalName: "mx.example.org" }
+        : index.service(ns, name),
+  };
+  assert.deepEqual(externalNameFor("mail.shop.svc.cluster.local", withExternal, "cluster.local"), {
+    canonical: "mail.shop.svc.cluster.local",
+    externalName: "mx.example.org",
+    ports: [{ port: 25, protocol: "TCP" }],
+  });
+  assert.equal(
+    answerFor("mail.shop.svc.cluster.local", withExternal, "cluster.local").kind,
+    "none",
+  );
+  assert.equal(
+    externalNameFor("web.shop.svc.cluster.local", withExternal, "cluster.local"),
+    undefined,
+  );
+});
+
+Deno.test("answerFor() keeps a headless Service's answer within the wire limit", () => {
+  const many: ClusterIndex = {
+    service: () => ({ clusterIPs: [], headless: true, ports: [{ port: 80 }] }),
+    endpoints: () =>
+      Array.from({ length: 300 }, (_, i) => ({
+        addresses: [`10.1.${i >> 8}.${i & 255}`],
+        ready: true,
+      })),
+    hasNamespace: () => true,
+  };
+  const answer = answerFor("big.shop.svc.cluster.local", many, "cluster.local");
+  assert.equal(answer.addresses.length, MAX_ANSWER_ITEMS);
 });
