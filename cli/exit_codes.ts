@@ -40,3 +40,17 @@ export function exitCodeFor(category: ErrorCategory): ExitCode {
       return ExitCode.Internal;
   }
 }
+
+/**
+ * Ends a command with a code of someone else's, such as the exit code of the command that
+ * `tpx intercept -- CMD` ran; nothing is printed.
+ */
+export class CommandExit extends Error {
+  readonly code: number;
+
+  /** @param code the exit code */
+  constructor(code: number) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}

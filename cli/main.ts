@@ -5,12 +5,16 @@
  */
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { TPX_VERSION } from "../tunnel/protocol/mod.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { configCommand } from "./commands/config_view.ts";
+import { demoCommand } from "./commands/demo.ts";
+import { gatherLogsCommand } from "./commands/gather_logs.ts";
 import { interceptCommand, leaveCommand, listCommand } from "./commands/intercept.ts";
 import { managerCommand } from "./commands/manager.ts";
 import { connectCommand, quitCommand, statusCommand } from "./commands/session.ts";
 import { uninstallCommand } from "./commands/uninstall.ts";
 import { versionCommand } from "./commands/version.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { CommandExit, ExitCode } from "./exit_codes.ts";
 import { printError, processTerminal, type Terminal } from "./output.ts";
 
 /**
@@ -19,7 +23,7 @@ import { printError, processTerminal, type Terminal } from "./output.ts";
  * @param terminal where commands print
  * @returns the program, not yet parsed
  */
-export function buildProgram(terminal: Terminal) {
+export function buildProgram(terminal: Terminal): CommandUnknownOpts {
   const program = new Command("tpx")
     .description(
       "Put your machine inside a Kubernetes cluster: reach cluster services by name, and " +
@@ -34,7 +38,11 @@ export function buildProgram(terminal: Terminal) {
     .addCommand(uninstallCommand(terminal))
     .addCommand(quitCommand(terminal))
     .addCommand(versionCommand(terminal))
-    .addCommand(managerCommand(terminal));
+    .addCommand(managerCommand(terminal))
+    .addCommand(configCommand(terminal))
+    .addCommand(gatherLogsCommand(terminal))
+    .addCommand(completionCommand(terminal, () => buildProgram(terminal)))
+    .addCommand(demoCommand(terminal));
   sendOutputTo(program, terminal);
   return program;
 }
@@ -72,6 +80,7 @@ export async function runCli(
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error);
+    if (error instanceof CommandExit) return error.code;
     return printError(terminal, error);
   }
 }

@@ -205,3 +205,42 @@ Deno.test("uninstall needs either a workload or --all-agents", async () => {
   const both = await cli.run(["uninstall", "web", "--all-agents"]);
   assert.equal(both.code, 2);
 });
+
+Deno.test("intercept -- CMD runs the command with the container's environment, leaves after it, and exits with its code", async () => {
+  await using manager = await startManager();
+  await using app = whoServer("app");
+  const agentPort = freePort();
+  await using _agent = await startAgent(
+    manager.ports.agent,
+    { appPort: app.port, agentPort },
+    workload,
+  );
+  await using laptop = whoServer("laptop");
+  await using cli = await cliHome();
+  const address = `127.0.0.1:${manager.ports.daemon}`;
+  await cli.json(["connect", "--manager-address", address, "-n", "shop", "--system-dns", "off"]);
+  const seen = `${cli.home}/seen.txt`;
+  const envJson = `${cli.home}/env.json`;
+  const result = await cli.run([
+    "intercept",
+    "web",
+    "-p",
+    `${laptop.port}:http`,
+    "--env-json",
+    envJson,
+    "--",
+    "sh",
+    "-c",
+    `printf '%s|%s' "$GREETING" "$PATH" > ${seen}; exit 3`,
+  ]);
+  assert.equal(result.code, 3, result.stderr);
+  const [greeting, path] = (await Deno.readTextFile(seen)).split("|");
+  assert.equal(greeting, "hello from the app's env");
+  assert.equal(path, Deno.env.get("PATH"), "the local PATH is kept");
+  const env = JSON.parse(await Deno.readTextFile(envJson)) as Record<string, string>;
+  assert.equal(env.GREETING, "hello from the app's env");
+  assert.equal((await Deno.stat(envJson)).mode! & 0o777, 0o600);
+  const status = await cli.json<StatusResponse>(["status"]);
+  assert.deepEqual(status.intercepts, [], "the intercept ended with the command");
+  assert.equal(await whoAnswers(agentPort), "app");
+});

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { TpxError } from "../../tunnel/protocol/mod.ts";
 import type { Logger } from "../../tunnel/log.ts";
 import type { Outbound } from "../../tunnel/outbound.ts";
 import {
@@ -29,6 +30,10 @@ export interface DaemonLinkDeps {
   lookup: NameLookup;
   /** Restores workloads on request (`removeIntercept` with `restore`, `restoreWorkloads`). */
   restorer: Restorer;
+  /** The namespaces this manager may change; absent: every one. */
+  managedNamespaces?: readonly string[];
+  /** The manager's own namespace, for the hint that adds a namespace. */
+  managerNamespace?: string;
   logger: Logger;
   /** The session arrived (or resumed) on this tunnel. */
   attached(sessionId: string, tunnel: DaemonSession): void;
@@ -107,8 +112,23 @@ export async function serveDaemon(conn: Deno.TcpConn, deps: DaemonLinkDeps): Pro
         return;
       case "createIntercept":
         try {
+          refuseUnmanaged(message.spec.namespace, deps.managedNamespaces, deps.managerNamespace);
           const intercept = state.createIntercept(sessionId, message.spec);
           await reply({ type: "interceptResult", id: message.id, intercept });
+        } catch (error) {
+          await fail(message.id, error);
+        }
+        return;
+      case "interceptEnvironment":
+        try {
+          const agent = agentOf(state, sessionId, message.name);
+          await reply({
+            type: "environment",
+            id: message.id,
+            env: agent.env,
+            mounts: agent.mounts,
+            pod: agent.pod,
+          });
         } catch (error) {
           await fail(message.id, error);
         }
@@ -173,4 +193,46 @@ export async function serveDaemon(conn: Deno.TcpConn, deps: DaemonLinkDeps): Pro
     deps.detached(sessionId, tunnel);
     logger.info("daemon tunnel closed", { session: sessionId, reason: end.reason });
   }
+}
+
+/**
+ * An intercept outside the manager's namespaces would only fail later, at the API server,
+ * with an RBAC message about the manager's service account; say what it is instead.
+ */
+function refuseUnmanaged(
+  namespace: string,
+  managed: readonly string[] | undefined,
+  managerNamespace = "MANAGER_NAMESPACE",
+): void {
+  if (managed === undefined || managed.includes(namespace)) return;
+  const all = [...managed, namespace].join(",");
+  throw new TpxError(
+    "user",
+    `Cannot intercept in namespace "${namespace}": this manager manages only ` +
+      managed.map((n) => `"${n}"`).join(", "),
+    {
+      code: "namespace_not_managed",
+      hint: `"tpx manager upgrade -n ${managerNamespace} --namespaces ${all}" adds it`,
+    },
+  );
+}
+
+/** An agent behind the session's intercept `name`, whose container environment it read. */
+function agentOf(state: ManagerState, sessionId: string, name: string) {
+  const intercept = state.interceptsOfSession(sessionId).find((i) => i.spec.name === name);
+  if (intercept === undefined) {
+    throw new TpxError("user", `There is no intercept "${name}" in this session`, {
+      code: "no_such_intercept",
+    });
+  }
+  const { namespace, workload } = intercept.spec;
+  const [agent] = state.agentsOfWorkload(namespace, workload);
+  if (agent === undefined) {
+    throw new TpxError("cluster", `No agent of "${workload}" in "${namespace}" has arrived yet`, {
+      code: "agent_not_arrived",
+      retryable: true,
+      hint: "wait until the intercept is active",
+    });
+  }
+  return agent;
 }

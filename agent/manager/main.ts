@@ -7,6 +7,7 @@ import { toWireError } from "../../tunnel/protocol/mod.ts";
 import { envNumber, stdoutLogger, stopSignal } from "../process.ts";
 import { managedNamespaces, managerKubeFromEnv } from "./kube/from_env.ts";
 import { indexLookup } from "./lookup.ts";
+import { staticNames } from "./static_names.ts";
 import { ManagerServer } from "./server.ts";
 
 /** The ports and timings the manager reads from its environment, with their defaults. */
@@ -50,10 +51,13 @@ export async function main(_args: string[]): Promise<number> {
       ...(kube?.injection ? { injection: kube.injection } : {}),
       ...(kube
         ? {
+          managerNamespace: kube.kube.config.namespace,
           lookup: indexLookup({ index: kube.index, clusterDomain: kube.clusterDomain }),
           // Lookups before the first list would wrongly answer "no such name".
           readiness: kube.index,
         }
+        : env.TPX_STATIC_NAMES
+        ? { lookup: staticNames(env.TPX_STATIC_NAMES) }
         : {}),
     });
     logger.info("manager started", { ports: manager.ports });

@@ -61,6 +61,8 @@ export interface ManagerServerOptions {
   agentArrivalMs?: number;
   /** The namespaces the manager manages, where `restoreWorkloads` looks; absent: all. */
   managedNamespaces?: readonly string[];
+  /** The manager's own namespace, named in hints. */
+  managerNamespace?: string;
   /** Keepalive of every tunnel; see SessionOptions. */
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
@@ -175,6 +177,12 @@ export class ManagerServer {
           outbound: this.#outbound,
           lookup: this.#options.lookup ?? lookupWithDns,
           restorer: this.#restorer,
+          ...(this.#options.managedNamespaces
+            ? { managedNamespaces: this.#options.managedNamespaces }
+            : {}),
+          ...(this.#options.managerNamespace
+            ? { managerNamespace: this.#options.managerNamespace }
+            : {}),
           logger: logger.child({ peer: "daemon" }),
           attached: (id, tunnel) => {
             this.#daemons.set(id, tunnel);

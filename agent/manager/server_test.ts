@@ -220,3 +220,26 @@ Deno.test("with an injection, a daemon sees its waiting intercept fail with the 
   assert.equal(await failed, "web's image cannot be pulled");
   assert.deepEqual(asked, ["shop/web"]);
 });
+
+Deno.test("an intercept outside the manager's namespaces is refused, naming them and how to add it", async () => {
+  const { manager } = startManager({
+    managedNamespaces: ["shop", "cart"],
+    managerNamespace: "tpx",
+  });
+  await using _ = manager;
+  await using daemon = daemonFor(manager);
+  await daemon.start();
+  const spec = { name: "web", namespace: "billing", workload: "web", filters: [] };
+  const error = await daemon.createIntercept(spec, { host: "127.0.0.1", port: 1 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TpxError);
+  assert.equal(error.code, "namespace_not_managed");
+  assert.equal(
+    error.message,
+    'Cannot intercept in namespace "billing": this manager manages only "shop", "cart"',
+  );
+  assert.equal(error.hint, '"tpx manager upgrade -n tpx --namespaces shop,cart,billing" adds it');
+  assert.deepEqual(manager.state.listing().intercepts, []);
+});

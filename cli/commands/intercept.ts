@@ -17,7 +17,10 @@ import { daemonPaths } from "../daemon/paths.ts";
 import { openDaemon } from "../daemon/spawn.ts";
 import type { WorkloadRow } from "../daemon/workloads.ts";
 import { notice, printResult, type Terminal } from "../output.ts";
+import type { ContainerEnvironment } from "../daemon/manager_client.ts";
 import { parseNamespace } from "./arguments.ts";
+import { commandEnvironment, runWithEnvironment, writeEnvFiles } from "./intercept_env.ts";
+import { CommandExit } from "../exit_codes.ts";
 import { outputOption } from "./version.ts";
 
 /**
@@ -72,6 +75,7 @@ export function interceptCommand(terminal: Terminal) {
   return new Command("intercept")
     .description("send a workload's traffic (or only matching HTTP requests) to a local port")
     .argument("<workload>", "the Deployment, StatefulSet or ReplicaSet")
+    .argument("[command...]", "after --: run it with the container's environment, then leave")
     .requiredOption(
       "-p, --port <local[:service-port]>",
       "local port, and which service port",
@@ -86,8 +90,10 @@ export function interceptCommand(terminal: Terminal) {
       parseHeaderFilter,
     )
     .option("--http-path-prefix <prefix>", "only requests whose path starts with this")
+    .option("--env-file <file>", "write the container's environment here (NAME=value lines)")
+    .option("--env-json <file>", "write the container's environment here, as JSON")
     .addOption(outputOption())
-    .action(async (workload, options) => {
+    .action(async (workload, command, options) => {
       using daemon = await openDaemon(daemonPaths(), { start: false, notice: notice(terminal) });
       const filters = [...(options.httpHeader ?? [])];
       if (options.httpPathPrefix !== undefined) {
@@ -108,6 +114,20 @@ export function interceptCommand(terminal: Terminal) {
       };
       const intercept = await runIntercept(daemon, request, terminal);
       printResult(terminal, options.output, intercept, () => describeIntercept(intercept));
+      if (options.envFile || options.envJson || command.length > 0) {
+        const path = `/intercepts/${encodeURIComponent(request.name)}/environment`;
+        const { env } = await daemon.call<ContainerEnvironment>("GET", path);
+        await writeEnvFiles(env, options);
+        if (command.length > 0) {
+          const code = await runWithEnvironment(
+            command,
+            commandEnvironment(Deno.env.toObject(), env),
+          );
+          await daemon.call("DELETE", `/intercepts/${encodeURIComponent(request.name)}`);
+          if (terminal.interactive) terminal.stderr(`left "${request.name}"`);
+          if (code !== 0) throw new CommandExit(code);
+        }
+      }
     });
 }
 

@@ -10,6 +10,7 @@
  * | `POST /quit` | | {@link QuitResponse}; the daemon exits after answering |
  * | `POST /intercepts` | {@link InterceptRequest} | NDJSON {@link InterceptEvent} lines |
  * | `DELETE /intercepts/:name[?restore=true]` | | {@link LeaveResponse} |
+ * | `GET /intercepts/:name/environment` | | the container's `{env, mounts, pod}` |
  * | `POST /uninstall` | {@link RestoreTarget} | {@link RestoreResult} |
  * | `GET /workloads?namespace=NS` | | `{workloads}` |
  *
@@ -95,6 +96,10 @@ export function daemonApi(deps: DaemonApiDeps): Hono {
     const restore = c.req.query("restore") === "true";
     return c.json(await daemon.leave(c.req.param("name"), restore));
   });
+  app.get(
+    "/intercepts/:name/environment",
+    async (c) => c.json(await daemon.environment(c.req.param("name"))),
+  );
   app.post("/uninstall", async (c) => c.json(await daemon.uninstall(await body<RestoreTarget>(c))));
   app.get("/workloads", async (c) => {
     const namespace = c.req.query("namespace");

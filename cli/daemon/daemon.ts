@@ -23,7 +23,7 @@ import type {
   StatusResponse,
 } from "./api_types.ts";
 import { ClusterConnection, ConnectionErrorCode } from "./connection.ts";
-import type { RestoreResult, RestoreTarget } from "./manager_client.ts";
+import type { ContainerEnvironment, RestoreResult, RestoreTarget } from "./manager_client.ts";
 import { planLocalDns, repairLeftoverDns } from "./local_dns.ts";
 import { listWorkloads, type WorkloadRow } from "./workloads.ts";
 
@@ -302,6 +302,16 @@ export class Daemon {
       this.#targets.delete(name);
     }
     return result;
+  }
+
+  /**
+   * The environment of the container behind one of this machine's intercepts.
+   *
+   * @param name the intercept's name
+   * @returns its variables, mounts and pod
+   */
+  environment(name: string): Promise<ContainerEnvironment> {
+    return this.connection.manager.environment(name);
   }
 
   /**

@@ -52,6 +52,13 @@ export interface ManagerClientOptions {
   restoreTimeoutMs?: number;
 }
 
+/** An intercepted container's environment. */
+export interface ContainerEnvironment {
+  env: Record<string, string>;
+  mounts: string[];
+  pod: string;
+}
+
 /** What a lookup returns. */
 export type LookupResult = Extract<ManagerToDaemon, { type: "lookupResult" }>;
 
@@ -245,6 +252,22 @@ export class ManagerClient {
 
   get #restoreTimeoutMs(): number {
     return this.#options.restoreTimeoutMs ?? 180_000;
+  }
+
+  /**
+   * The environment of the container behind one of this session's intercepts, as its agent
+   * read it: what `tpx intercept -- CMD` gives the command.
+   *
+   * @param name the intercept's name
+   * @returns the variables, the mount paths and the pod they were read in
+   * @throws {TpxError} when there is no such intercept or no agent yet
+   */
+  async environment(name: string): Promise<ContainerEnvironment> {
+    const reply = await this.#request<Extract<ManagerToDaemon, { type: "environment" }>>(
+      (id) => ({ type: "interceptEnvironment", id, name }),
+      `the environment of "${name}"`,
+    );
+    return { env: reply.env, mounts: reply.mounts, pod: reply.pod };
   }
 
   /**

@@ -151,6 +151,12 @@ export const ControlMessages = {
       all: opt(bool()),
     }),
   },
+  interceptEnvironment: {
+    code: 0x0107,
+    from: ["daemon"],
+    /** The environment of the container behind an intercept of this session. */
+    body: obj({ id: requestId, name: str(253) }),
+  },
   welcome: {
     code: 0x0201,
     from: ["manager"],
@@ -192,6 +198,19 @@ export const ControlMessages = {
       id: requestId,
       restored: arr(restoredWorkloadSchema),
       refused: arr(refusedWorkloadSchema),
+    }),
+  },
+  environment: {
+    code: 0x0206,
+    from: ["manager"],
+    body: obj({
+      id: requestId,
+      /** The app container's variables, as its agent read them (values resolved). */
+      env: record(str(65_536)),
+      /** The app container's mount paths, which the agent has read-only. */
+      mounts: arr(str(4096), 256),
+      /** The pod the environment was read in. */
+      pod: str(253),
     }),
   },
   agentArrive: {
@@ -252,6 +271,7 @@ export type ManagerToDaemon = ControlMessage<
   | "interceptResult"
   | "interceptsChanged"
   | "restoreResult"
+  | "environment"
 >;
 /** Messages the manager sends to an agent. */
 export type ManagerToAgent = ControlMessage<"ack" | "failure" | "agentWelcome" | "agentIntercepts">;
@@ -301,6 +321,7 @@ const fromManagerToDaemon = [
   "interceptResult",
   "interceptsChanged",
   "restoreResult",
+  "environment",
 ] as const satisfies readonly ManagerToDaemon["type"][];
 const fromManagerToAgent = [
   "ack",
