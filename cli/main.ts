@@ -11,6 +11,7 @@ import { demoCommand } from "./commands/demo.ts";
 import { gatherLogsCommand } from "./commands/gather_logs.ts";
 import { interceptCommand, leaveCommand, listCommand } from "./commands/intercept.ts";
 import { managerCommand } from "./commands/manager.ts";
+import { runCommand } from "./commands/run.ts";
 import { connectCommand, quitCommand, statusCommand } from "./commands/session.ts";
 import { uninstallCommand } from "./commands/uninstall.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -35,6 +36,7 @@ export function buildProgram(terminal: Terminal): CommandUnknownOpts {
     .addCommand(listCommand(terminal))
     .addCommand(interceptCommand(terminal))
     .addCommand(leaveCommand(terminal))
+    .addCommand(runCommand(terminal))
     .addCommand(uninstallCommand(terminal))
     .addCommand(quitCommand(terminal))
     .addCommand(versionCommand(terminal))

@@ -74,6 +74,10 @@ Deno.test("connect starts a daemon; intercept, status, leave and quit work throu
   const left = await cli.run(["leave", "web-shop"]);
   assert.equal(left.code, 0, left.stderr);
   assert.equal(await whoAnswers(agentPort), "app");
+  const idle = await cli.json<StatusResponse>(["status"]);
+  assert.deepEqual(idle.dormantAgents?.map((a) => [a.namespace, a.workload]), [["shop", "web"]]);
+  assert.ok(Date.parse(idle.dormantAgents![0]!.until) > Date.now(), "removed in the future");
+  assert.match((await cli.run(["status"])).stdout, /dormant agent in deployment\/web \("shop"\)/);
 
   const quit = await cli.run(["quit"]);
   assert.equal(quit.code, 0, quit.stderr);
@@ -243,4 +247,47 @@ Deno.test("intercept -- CMD runs the command with the container's environment, l
   const status = await cli.json<StatusResponse>(["status"]);
   assert.deepEqual(status.intercepts, [], "the intercept ended with the command");
   assert.equal(await whoAnswers(agentPort), "app");
+});
+
+Deno.test("run -- CMD reaches a cluster name through the daemon's proxy, and exits with the command's code", async () => {
+  await using app = whoServer("app");
+  const names = {
+    "web.shop.svc.cluster.local": {
+      addresses: ["127.0.0.1"],
+      ports: [{ name: "http", port: app.port, protocol: "TCP" }],
+    },
+  };
+  await using manager = await startManager(undefined, {
+    TPX_STATIC_NAMES: JSON.stringify(names),
+  });
+  await using cli = await cliHome();
+  const address = `127.0.0.1:${manager.ports.daemon}`;
+  await cli.json(["connect", "--manager-address", address, "-n", "shop", "--system-dns", "off"]);
+  const curl = await cli.run([
+    "run",
+    "--",
+    "curl",
+    "--silent",
+    "--show-error",
+    "--max-time",
+    "10",
+    `http://web.shop:${app.port}/through-the-proxy`,
+  ]);
+  assert.equal(curl.code, 0, curl.stderr);
+  assert.equal(JSON.parse(curl.stdout).who, "app");
+  assert.equal(JSON.parse(curl.stdout).path, "/through-the-proxy");
+  const unknown = await cli.run([
+    "run",
+    "--",
+    "curl",
+    "--silent",
+    "--fail",
+    "--max-time",
+    "10",
+    "http://nope.shop/",
+  ]);
+  assert.equal(unknown.code, 22, "the proxy answers 502 for a cluster name the cluster lacks");
+  const notFound = await cli.run(["run", "--", "no-such-command-tpx"]);
+  assert.equal(notFound.code, 1);
+  assert.match(notFound.stderr, /Cannot run "no-such-command-tpx": no such command/);
 });

@@ -119,6 +119,20 @@ export async function serveDaemon(conn: Deno.TcpConn, deps: DaemonLinkDeps): Pro
           await fail(message.id, error);
         }
         return;
+      case "listAgents":
+        try {
+          const agents = state.listing().agents.map((a) => ({
+            namespace: a.namespace,
+            workload: a.workload,
+            workloadKind: a.workloadKind,
+            pod: a.pod,
+            ...(a.dormantUntil === undefined ? {} : { dormantUntil: a.dormantUntil }),
+          }));
+          await reply({ type: "agents", id: message.id, agents });
+        } catch (error) {
+          await fail(message.id, error);
+        }
+        return;
       case "interceptEnvironment":
         try {
           const agent = agentOf(state, sessionId, message.name);

@@ -10,6 +10,7 @@ import { DaemonClient } from "../daemon/api_client.ts";
 import { repairLeftoverDns } from "../daemon/local_dns.ts";
 import { openDaemon } from "../daemon/spawn.ts";
 import { silentLogger } from "../../tunnel/log.ts";
+import { TPX_VERSION } from "../../tunnel/protocol/mod.ts";
 import { notice, printResult, type Terminal } from "../output.ts";
 import { parseNamespace, parseNamespaces } from "./arguments.ts";
 import { outputOption } from "./version.ts";
@@ -62,8 +63,33 @@ export function connectCommand(terminal: Terminal) {
       };
       if (terminal.interactive) terminal.stderr("connecting to the cluster…");
       const session = await daemon.call<SessionStatus>("POST", "/connect", request);
+      const older = olderManager(session.managerVersion, TPX_VERSION);
+      if (older) {
+        notice(terminal)(
+          `the manager is tpx ${session.managerVersion}, older than this tpx ${TPX_VERSION}: ` +
+            `"tpx manager upgrade -n ${session.managerNamespace}" upgrades it`,
+        );
+      }
       printResult(terminal, options.output, session, () => describeSession(session));
     });
+}
+
+/**
+ * Whether the manager's version is older than the client's (both `MAJOR.MINOR.PATCH`; a
+ * version that does not parse is not called older).
+ *
+ * @param manager the manager's version
+ * @param client this tpx's version
+ * @returns true when the manager is older
+ */
+export function olderManager(manager: string, client: string): boolean {
+  const parse = (v: string) => /^(\d+)\.(\d+)\.(\d+)/.exec(v)?.slice(1).map(Number);
+  const [m, c] = [parse(manager), parse(client)];
+  if (m === undefined || c === undefined) return false;
+  for (let i = 0; i < 3; i++) {
+    if (m[i]! !== c[i]!) return m[i]! < c[i]!;
+  }
+  return false;
 }
 
 /**
@@ -88,10 +114,12 @@ export function quitCommand(terminal: Terminal) {
       printResult(
         terminal,
         options.output,
-        { daemonStopped: running !== undefined, ...result },
+        { daemonStopped: running !== undefined, dnsRepaired: repaired, ...result },
         () =>
           running === undefined
-            ? "tpx was not running"
+            ? repaired
+              ? "tpx was not running; the system DNS a crashed daemon had changed is restored"
+              : "tpx was not running"
             : result.intercepts.length > 0
             ? `disconnected; ended ${result.intercepts.map((n) => `"${n}"`).join(", ")}`
             : result.disconnected
@@ -170,6 +198,13 @@ function describeStatus(status: StatusResponse): string {
   }
   lines.push(describeSession(status.session));
   if (status.intercepts.length === 0) lines.push("no intercepts");
+  for (const agent of status.dormantAgents ?? []) {
+    lines.push(
+      `dormant agent in ${agent.kind.toLowerCase()}/${agent.workload} ("${agent.namespace}"): ` +
+        `removed at ${agent.until} unless intercepted again ("tpx uninstall ${agent.workload} ` +
+        `-n ${agent.namespace}" removes it now)`,
+    );
+  }
   for (const i of status.intercepts) {
     const local = `${i.local.host}:${i.local.port}`;
     const warning = i.localListening === false

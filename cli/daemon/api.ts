@@ -4,34 +4,27 @@
  * | route | body | answer |
  * | --- | --- | --- |
  * | `GET /version` | | `{tpx, protocol, pid}` |
- * | `GET /status` | | {@link StatusResponse} |
- * | `GET /handover` | | {@link DaemonHandover}: what a replacing daemon carries over |
- * | `POST /connect` | {@link ConnectRequest} | {@link SessionStatus} |
- * | `POST /quit` | | {@link QuitResponse}; the daemon exits after answering |
- * | `POST /intercepts` | {@link InterceptRequest} | NDJSON {@link InterceptEvent} lines |
- * | `DELETE /intercepts/:name[?restore=true]` | | {@link LeaveResponse} |
+ * | `GET /status` | | `StatusResponse` |
+ * | `GET /handover` | | `DaemonHandover`: what a replacing daemon carries over |
+ * | `POST /connect` | `ConnectRequest` | `SessionStatus` |
+ * | `POST /quit` | | `QuitResponse`; the daemon exits after answering |
+ * | `POST /intercepts` | `InterceptRequest` | NDJSON `InterceptEvent` lines |
+ * | `DELETE /intercepts/:name[?restore=true]` | | `LeaveResponse` |
  * | `GET /intercepts/:name/environment` | | the container's `{env, mounts, pod}` |
- * | `POST /uninstall` | {@link RestoreTarget} | {@link RestoreResult} |
+ * | `POST /uninstall` | `RestoreTarget` | `RestoreResult` |
  * | `GET /workloads?namespace=NS` | | `{workloads}` |
  *
- * Errors are `{error: WireError}` with a status by category.
+ * The bodies' types are in `api_types.ts`. Errors are `{error: WireError}` with a status by
+ * category.
  *
  * @module
  */
 import { type Context, Hono } from "hono";
 import { PROTOCOL_VERSION, toWireError, TPX_VERSION, TpxError } from "../../tunnel/protocol/mod.ts";
 import type { Logger } from "../../tunnel/log.ts";
-import type {
-  ConnectRequest,
-  DaemonHandover,
-  InterceptEvent,
-  InterceptRequest,
-  LeaveResponse,
-  SessionStatus,
-  StatusResponse,
-} from "./api_types.ts";
+import type { ConnectRequest, InterceptEvent, InterceptRequest } from "./api_types.ts";
 import type { Daemon } from "./daemon.ts";
-import type { RestoreResult, RestoreTarget } from "./manager_client.ts";
+import type { RestoreTarget } from "./manager_client.ts";
 
 /** What the API serves from. */
 export interface DaemonApiDeps {

@@ -59,6 +59,20 @@ export interface StatusResponse {
   /** Absent when not connected. */
   session?: SessionStatus;
   intercepts: InterceptView[];
+  /**
+   * Workloads that still carry an agent no intercept uses, and when the manager removes it;
+   * absent when the manager could not say.
+   */
+  dormantAgents?: DormantAgent[];
+}
+
+/** A workload whose agent waits for its idle time to end. */
+export interface DormantAgent {
+  namespace: string;
+  workload: string;
+  kind: string;
+  /** ISO 8601. */
+  until: string;
 }
 
 /** An intercept as the CLI shows it. */

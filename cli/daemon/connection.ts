@@ -18,6 +18,8 @@ import { type ByteChannel, TpxError } from "../../tunnel/protocol/mod.ts";
 import type { StreamOpener } from "../../tunnel/tcp_forwarder.ts";
 import type { ConnectRequest, SessionStatus } from "./api_types.ts";
 import { ClusterRoutes } from "./cluster_routes.ts";
+import { ProxyServer } from "../../tunnel/proxy/mod.ts";
+import { clusterProxyRoutes } from "./proxy_routes.ts";
 import { applyLocalDns, dnsStatus, type LocalDnsPlan } from "./local_dns.ts";
 import type { SystemDnsChange } from "./system_dns/mod.ts";
 import { ManagerClient } from "./manager_client.ts";
@@ -34,6 +36,8 @@ export interface ConnectionDeps {
   logger: Logger;
   /** Where the stub listens, and whether the system resolver is pointed at it. */
   localDns: LocalDnsPlan;
+  /** The proxy's port; 0 (any free one) by default. */
+  proxyPort?: number;
   /** How long `open` waits for the manager; default 30 s. */
   managerTimeoutMs?: number;
 }
@@ -54,6 +58,8 @@ export class ClusterConnection implements AsyncDisposable {
   readonly routes: ClusterRoutes;
   readonly stub: DnsStub;
   readonly systemDns: SystemDnsChange | undefined;
+  /** SOCKS5 and HTTP proxy on loopback: the rootless way to the cluster (`tpx run`). */
+  readonly proxy: ProxyServer;
   readonly context: string;
   readonly server: string;
   readonly namespace: string;
@@ -67,9 +73,11 @@ export class ClusterConnection implements AsyncDisposable {
     routes: ClusterRoutes;
     stub: DnsStub;
     systemDns: SystemDnsChange | undefined;
+    proxy: ProxyServer;
     namespaces: Set<string>;
     logger: Logger;
   }) {
+    this.proxy = init.proxy;
     this.#logger = init.logger;
     this.request = init.request;
     this.kube = init.kube;
@@ -138,6 +146,19 @@ export class ClusterConnection implements AsyncDisposable {
         logger,
       });
       cleanup.push(() => stub.close());
+      const proxy = ProxyServer.listen({
+        hostname: "127.0.0.1",
+        port: deps.proxyPort ?? 0,
+        routes: clusterProxyRoutes({
+          lookup: (name) => manager.lookup(name),
+          opener,
+          routes,
+          defaultNamespace: namespace,
+          isNamespace: (ns) => namespaces.has(ns),
+        }),
+        logger,
+      });
+      cleanup.push(() => proxy.close());
       const searched = [namespace, ...[...namespaces].filter((ns) => ns !== namespace)];
       const systemDns = await applyLocalDns(deps.localDns, stub.addr, searched, logger);
       return new ClusterConnection({
@@ -147,6 +168,7 @@ export class ClusterConnection implements AsyncDisposable {
         routes,
         stub,
         systemDns,
+        proxy,
         namespaces,
         logger,
       });
@@ -162,12 +184,13 @@ export class ClusterConnection implements AsyncDisposable {
   }
 
   /**
-   * The session as `tpx status` shows it, without the proxy the daemon adds.
+   * The session as `tpx status` shows it.
    *
    * @returns the status
    */
-  status(): Omit<SessionStatus, "proxy"> {
+  status(): SessionStatus {
     return {
+      proxy: { address: "127.0.0.1", port: this.proxy.port },
       dns: dnsStatus(this.stub.addr, this.systemDns),
       context: this.context,
       server: this.server,
@@ -187,6 +210,7 @@ export class ClusterConnection implements AsyncDisposable {
     if (restored && !restored.ok) {
       this.#logger.warn("the system DNS was not fully restored", { restored });
     }
+    await this.proxy.close();
     await this.stub.close();
     await this.routes.close();
     await this.manager.close();

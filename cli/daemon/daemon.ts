@@ -15,6 +15,7 @@ import {
 import type {
   ConnectRequest,
   DaemonHandover,
+  DormantAgent,
   InterceptRequest,
   InterceptView,
   LeaveResponse,
@@ -157,10 +158,15 @@ export class Daemon {
     const daemon = { version: TPX_VERSION, pid: Deno.pid, log: this.#options.logPath };
     const connection = this.#connection;
     if (connection === undefined) return { daemon, intercepts: [] };
+    const [intercepts, dormantAgents] = await Promise.all([
+      this.#views(connection.manager.intercepts, true),
+      dormant(connection),
+    ]);
     return {
       daemon,
       session: this.#sessionStatus(connection),
-      intercepts: await this.#views(connection.manager.intercepts, true),
+      intercepts,
+      ...(dormantAgents === undefined ? {} : { dormantAgents }),
     };
   }
 
@@ -367,4 +373,21 @@ async function listening(target: { host: string; port: number }): Promise<boolea
   } catch {
     return false;
   }
+}
+
+/** One row per workload whose agents are dormant; `undefined` when the manager cannot say. */
+async function dormant(connection: ClusterConnection): Promise<DormantAgent[] | undefined> {
+  const agents = await connection.manager.agents().catch(() => undefined);
+  if (agents === undefined) return undefined;
+  const rows = new Map<string, DormantAgent>();
+  for (const a of agents) {
+    if (a.dormantUntil === undefined) continue;
+    rows.set(`${a.namespace}/${a.workload}`, {
+      namespace: a.namespace,
+      workload: a.workload,
+      kind: a.workloadKind,
+      until: a.dormantUntil,
+    });
+  }
+  return [...rows.values()];
 }

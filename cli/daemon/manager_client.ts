@@ -52,6 +52,9 @@ export interface ManagerClientOptions {
   restoreTimeoutMs?: number;
 }
 
+/** An agent, as `tpx status` shows it. */
+export type AgentSummary = Extract<ManagerToDaemon, { type: "agents" }>["agents"][number];
+
 /** An intercepted container's environment. */
 export interface ContainerEnvironment {
   env: Record<string, string>;
@@ -268,6 +271,19 @@ export class ManagerClient {
       `the environment of "${name}"`,
     );
     return { env: reply.env, mounts: reply.mounts, pod: reply.pod };
+  }
+
+  /**
+   * The agents the manager knows, with when each dormant one is removed.
+   *
+   * @returns the agents
+   */
+  async agents(): Promise<AgentSummary[]> {
+    const reply = await this.#request<Extract<ManagerToDaemon, { type: "agents" }>>(
+      (id) => ({ type: "listAgents", id }),
+      "the list of agents",
+    );
+    return reply.agents;
   }
 
   /**

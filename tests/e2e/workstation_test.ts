@@ -7,6 +7,7 @@ import type { RestoreResult } from "../../cli/daemon/manager_client.ts";
 import { restorationDiff, type Workload } from "../../cluster/injection/mod.ts";
 import { cliHome } from "../support/cli.ts";
 import { whoServer } from "../support/http_servers.ts";
+import { fromCluster, udpEcho } from "./_day_support.ts";
 import { getJson, withInjectionSetup } from "./_injection_support.ts";
 import {
   applyYaml,
@@ -17,31 +18,6 @@ import {
   rolloutStatus,
   waitFor,
 } from "./cluster.ts";
-
-/** What a pod in the cluster gets from `url`: `who` for a local server, the pod's name for echo. */
-async function fromCluster(namespace: string, url: string): Promise<string> {
-  const result = await exec(namespace, "client", ["tpx-echo", "get", url]);
-  if (result.code !== 0) return `error: ${result.stderr.trim()}`;
-  const body = JSON.parse(result.stdout) as { who?: string; pod?: string };
-  return body.who ?? `app ${body.pod ?? "?"}`;
-}
-
-async function udpEcho(hostname: string, port: number, text: string): Promise<string> {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  await socket.send(new TextEncoder().encode(text), { transport: "udp", hostname, port });
-  const timer = setTimeout(() => {
-    try {
-      socket.close();
-    } catch { /* closed already */ }
-  }, 10_000);
-  try {
-    const [reply] = await socket.receive();
-    return new TextDecoder().decode(reply);
-  } finally {
-    clearTimeout(timer);
-    socket.close();
-  }
-}
 
 Deno.test("connect, names and services from this machine, intercepts in two namespaces, leave, quit", async () => {
   await withInjectionSetup({ namespaces: 2, prefix: "tpx-ws" }, async (setup) => {

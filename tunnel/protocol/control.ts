@@ -157,6 +157,12 @@ export const ControlMessages = {
     /** The environment of the container behind an intercept of this session. */
     body: obj({ id: requestId, name: str(253) }),
   },
+  listAgents: {
+    code: 0x0108,
+    from: ["daemon"],
+    /** The agents the manager knows, for `tpx status`. */
+    body: obj({ id: requestId }),
+  },
   welcome: {
     code: 0x0201,
     from: ["manager"],
@@ -211,6 +217,24 @@ export const ControlMessages = {
       mounts: arr(str(4096), 256),
       /** The pod the environment was read in. */
       pod: str(253),
+    }),
+  },
+  agents: {
+    code: 0x0207,
+    from: ["manager"],
+    body: obj({
+      id: requestId,
+      agents: arr(
+        obj({
+          namespace: str(63),
+          workload: str(253),
+          workloadKind: workloadKindSchema,
+          pod: str(253),
+          /** Set while its workload has no intercept: when it is removed, ISO 8601. */
+          dormantUntil: opt(str(64)),
+        }),
+        4096,
+      ),
     }),
   },
   agentArrive: {
@@ -272,6 +296,7 @@ export type ManagerToDaemon = ControlMessage<
   | "interceptsChanged"
   | "restoreResult"
   | "environment"
+  | "agents"
 >;
 /** Messages the manager sends to an agent. */
 export type ManagerToAgent = ControlMessage<"ack" | "failure" | "agentWelcome" | "agentIntercepts">;
@@ -322,6 +347,7 @@ const fromManagerToDaemon = [
   "interceptsChanged",
   "restoreResult",
   "environment",
+  "agents",
 ] as const satisfies readonly ManagerToDaemon["type"][];
 const fromManagerToAgent = [
   "ack",

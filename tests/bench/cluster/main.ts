@@ -1,125 +1,27 @@
 /**
- * `deno task bench:cluster [--quick]`: throughput of tpx's tunnel over its own port-forward to
- * a traffic-manager in the local cluster, one JSON line per figure on stdout:
+ * `deno task bench:cluster [--quick] [portforward] [day]`: the benchmarks against the local
+ * cluster (`deno task cluster:up`), one JSON line per figure on stdout; all of them unless
+ * some are named. Each works in namespaces of its own and deletes them.
  *
- * - `portforward_throughput`: against `kubectl port-forward` straight to the echo pod, moving
- *   the same bytes in the same run (tpx's path has one more hop: the manager dials the echo
- *   Service);
- * - `portforward_transport`: against the same tunnel carried by `kubectl port-forward` to the
- *   manager, which isolates the port-forward itself.
- *
- * Needs the cluster (`deno task cluster:up`); works in a namespace of its own and deletes it.
+ * - `portforward` ({@link benchPortForward}): throughput of tpx's own port-forward;
+ * - `day` ({@link benchDay}): connect, intercept, leave, crash and intercept throughput
+ *   through the real CLI.
  *
  * @module
  */
 // deno-lint-ignore-file no-console
-import { connectKube } from "../../../cluster/kube/mod.ts";
-import { managerChannel } from "../../../cluster/port_forward/mod.ts";
-import { dialTcp } from "../../../tunnel/dial.ts";
-import {
-  applyYaml,
-  echoApp,
-  kubeconfigPath,
-  kubectl,
-  podNames,
-  portForward,
-  rolloutStatus,
-  withNamespace,
-} from "../../e2e/cluster.ts";
-import { figure, round } from "../result.ts";
-import { download, type Transfer, upload } from "./http_load.ts";
-import { MANAGER_LABELS, managerDeployment } from "./manifests.ts";
-import { tunnelPath } from "./paths.ts";
+import type { BenchOptions, BenchResult } from "../result.ts";
+import { benchDay } from "./day.ts";
+import { benchPortForward } from "./portforward.ts";
 
-const MiB = 1024 * 1024;
-const quick = Deno.args.includes("--quick");
-const bytes = (quick ? 32 : 128) * MiB;
-const rounds = quick ? 1 : 3;
+const benches: Record<string, (options: BenchOptions) => Promise<BenchResult[]>> = {
+  portforward: benchPortForward,
+  day: benchDay,
+};
 
-/** One measurement: bytes per second both ways together, and each way. */
-interface Sample {
-  rate: number;
-  up: number;
-  down: number;
+const options: BenchOptions = { quick: Deno.args.includes("--quick") };
+const only = Deno.args.filter((a) => !a.startsWith("--"));
+for (const [name, bench] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  for (const result of await bench(options)) console.log(JSON.stringify(result));
 }
-
-/** Upload then download `bytes` through `port`; both transfers' bytes over both times. */
-async function both(port: number): Promise<Sample> {
-  const up: Transfer = await upload(port, bytes);
-  const down: Transfer = await download(port, bytes);
-  return {
-    rate: (up.bytes + down.bytes) / (up.seconds + down.seconds),
-    up: up.bytes / up.seconds,
-    down: down.bytes / down.seconds,
-  };
-}
-
-function best(samples: Sample[]): Sample {
-  return samples.reduce((a, b) => (b.rate > a.rate ? b : a));
-}
-
-/** Warms every path up, then measures them in turns; the best round of each. */
-async function measure(ports: number[]): Promise<Sample[]> {
-  for (const port of ports) await both(port);
-  const samples: Sample[][] = ports.map(() => []);
-  for (let i = 0; i < rounds; i++) {
-    for (const [j, port] of ports.entries()) samples[j]!.push(await both(port));
-  }
-  return samples.map(best);
-}
-
-function line(name: string, value: Sample, baseline: Sample, what: string): string {
-  return JSON.stringify(figure(name, round(value.rate), round(baseline.rate), "B/s", {
-    baseline_is: what,
-    bytes_each_way: bytes,
-    rounds,
-    upload: round(value.up),
-    download: round(value.down),
-    baseline_upload: round(baseline.up),
-    baseline_download: round(baseline.down),
-  }));
-}
-
-await withNamespace("bench-tpx-pf", async (ns) => {
-  await applyYaml(echoApp({ namespace: ns, name: "echo" }) + "---" + managerDeployment(ns));
-  await rolloutStatus(ns, "deployment/echo");
-  await rolloutStatus(ns, "deployment/tpx-manager");
-  const [echoPod] = await podNames(ns, "app=echo");
-  const [managerPod] = await podNames(ns, MANAGER_LABELS);
-  const { stdout: ip } = await kubectl(
-    ["get", "service", "echo", "-n", ns, "-o", "jsonpath={.spec.clusterIP}"],
-    { check: true },
-  );
-  const echo = { host: ip, port: 80 };
-
-  await using kube = await connectKube({ kubeconfig: kubeconfigPath(), namespace: ns });
-  await using tpx = await tunnelPath(() => managerChannel(kube, { namespace: ns }), ns, echo);
-  const toEcho = await portForward(ns, `pod/${echoPod}`, 8080);
-  const toManager = await portForward(ns, `pod/${managerPod}`, 8081);
-  try {
-    await using overKubectl = await tunnelPath(
-      () => dialTcp("127.0.0.1", toManager.localPort),
-      ns,
-      echo,
-    );
-    const [ours, kubectlDirect, tunnelOverKubectl] = await measure([
-      tpx.port,
-      toEcho.localPort,
-      overKubectl.port,
-    ]);
-    console.log(
-      line("portforward_throughput", ours!, kubectlDirect!, "kubectl port-forward to the echo pod"),
-    );
-    console.log(
-      line(
-        "portforward_transport",
-        ours!,
-        tunnelOverKubectl!,
-        "the same tunnel over kubectl port-forward to the manager",
-      ),
-    );
-  } finally {
-    await toManager.stop();
-    await toEcho.stop();
-  }
-});

@@ -1,7 +1,11 @@
 // Command tpx-echo is the test application of the local cluster's end-to-end suite.
 //
 //	tpx-echo                       serve HTTP on $HTTP_PORT (8080) and UDP on $UDP_PORT (9090)
-//	tpx-echo get URL               print the body of GET URL (exit 1 unless 2xx)
+//	tpx-echo get URL [-H NAME:VALUE]...
+//	                               print the body of GET URL, sent with those headers
+//	                               (exit 1 unless 2xx)
+//	tpx-echo post URL N            POST N deterministic bytes to URL, print {sent, seconds,
+//	                               status, body} as JSON (exit 1 unless 2xx)
 //	tpx-echo lookup NAME [SERVER]  print the addresses NAME resolves to, one a line, asking
 //	                               SERVER (an IP, port 53) instead of /etc/resolv.conf
 //	tpx-echo udp HOST:PORT TEXT    send TEXT as one datagram and print the reply
@@ -26,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -38,8 +43,10 @@ func main() {
 	}
 	var err error
 	switch {
-	case args[0] == "get" && len(args) == 2:
-		err = get(args[1])
+	case args[0] == "get" && len(args) >= 2:
+		err = get(args[1], args[2:])
+	case args[0] == "post" && len(args) == 3:
+		err = post(args[1], args[2])
 	case args[0] == "lookup" && len(args) == 2:
 		err = lookup(args[1], "")
 	case args[0] == "lookup" && len(args) == 3:
@@ -49,7 +56,7 @@ func main() {
 	case args[0] == "sleep":
 		waitForSignal()
 	default:
-		fmt.Fprintln(os.Stderr, "usage: tpx-echo [get URL | lookup NAME [SERVER] | udp HOST:PORT TEXT | sleep]")
+		fmt.Fprintln(os.Stderr, "usage: tpx-echo [get URL | post URL N | lookup NAME [SERVER] | udp HOST:PORT TEXT | sleep]")
 		os.Exit(127)
 	}
 	if err != nil {
@@ -196,9 +203,23 @@ func writeJSON(w http.ResponseWriter, value any) {
 	_ = json.NewEncoder(w).Encode(value)
 }
 
-func get(url string) error {
+func get(url string, options []string) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(options); i += 2 {
+		name, value, ok := "", "", false
+		if options[i] == "-H" && i+1 < len(options) {
+			name, value, ok = strings.Cut(options[i+1], ":")
+		}
+		if !ok || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("get: give headers as -H NAME:VALUE, not %q", strings.Join(options[i:], " "))
+		}
+		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get(url)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -251,4 +272,44 @@ func udp(addr, text string) error {
 		}
 	}
 	return fmt.Errorf("no UDP reply from %s", addr)
+}
+
+// post uploads n bytes of the /bytes sequence, timing from the request to the whole answer, so
+// that a benchmark measures the transfer inside the cluster and not kubectl exec around it.
+func post(url, count string) error {
+	n, err := strconv.ParseInt(count, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("N must be a byte count, not %q", count)
+	}
+	body, writer := io.Pipe()
+	go func() {
+		writeStream(writer, n, 1)
+		_ = writer.Close()
+	}()
+	request, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		return err
+	}
+	request.ContentLength = n
+	client := &http.Client{Timeout: 10 * time.Minute}
+	start := time.Now()
+	resp, err := client.Do(request)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	seconds := time.Since(start).Seconds()
+	if err := json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"sent": n, "seconds": seconds, "status": resp.StatusCode, "body": string(answer),
+	}); err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %s", url, resp.Status)
+	}
+	return nil
 }
