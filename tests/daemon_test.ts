@@ -10,45 +10,51 @@ import { freePort, startAgent, startManager } from "./support/processes.ts";
 
 const workload = { namespace: "shop", workload: "web", pod: "web-0" };
 
+/** A manager, an app and an agent in front of it, as `shop/web` on loopback. */
+async function loopbackShop() {
+  const manager = await startManager();
+  const app = whoServer("app");
+  const agentPort = freePort();
+  const agent = await startAgent(manager.ports.agent, { appPort: app.port, agentPort }, workload);
+  return {
+    manager,
+    agentPort,
+    async [Symbol.asyncDispose]() {
+      await agent[Symbol.asyncDispose]();
+      await app[Symbol.asyncDispose]();
+      await manager[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** `tpx connect` to a manager on loopback, leaving the system resolver alone. */
+function connectTo(manager: { ports: { daemon: number } }, ...more: string[]): string[] {
+  return [
+    "connect",
+    "--manager-address",
+    `127.0.0.1:${manager.ports.daemon}`,
+    "--system-dns",
+    "off",
+    ...more,
+  ];
+}
+
 async function socketExists(home: string): Promise<boolean> {
   return await Deno.stat(`${home}/daemon.sock`).then(() => true, () => false);
 }
 
 Deno.test("connect starts a daemon; intercept, status, leave and quit work through it", async () => {
-  await using manager = await startManager();
-  await using app = whoServer("app");
-  const agentPort = freePort();
-  await using _agent = await startAgent(
-    manager.ports.agent,
-    { appPort: app.port, agentPort },
-    workload,
-  );
+  await using shop = await loopbackShop();
+  const { manager, agentPort } = shop;
   await using laptop = whoServer("laptop");
   await using cli = await cliHome();
-  const address = `127.0.0.1:${manager.ports.daemon}`;
 
-  const connected = await cli.run([
-    "connect",
-    "--manager-address",
-    address,
-    "-n",
-    "shop",
-    "--system-dns",
-    "off",
-  ]);
+  const connected = await cli.run(connectTo(manager, "-n", "shop"));
   assert.equal(connected.code, 0, connected.stderr);
   assert.match(connected.stdout, /connected to context/);
   assert.equal((await Deno.stat(`${cli.home}/daemon.sock`)).mode! & 0o777, 0o600);
   assert.equal((await Deno.stat(cli.home)).mode! & 0o777, 0o700);
-  const again = await cli.run([
-    "connect",
-    "--manager-address",
-    address,
-    "-n",
-    "shop",
-    "--system-dns",
-    "off",
-  ]);
+  const again = await cli.run(connectTo(manager, "-n", "shop"));
   assert.equal(again.code, 0, "a second connect to the same place does nothing");
 
   const intercept = await cli.json<InterceptView>([
@@ -87,24 +93,10 @@ Deno.test("connect starts a daemon; intercept, status, leave and quit work throu
 });
 
 Deno.test("status says when nothing listens on an intercept's local port", async () => {
-  await using manager = await startManager();
-  await using app = whoServer("app");
-  const agentPort = freePort();
-  await using _agent = await startAgent(
-    manager.ports.agent,
-    { appPort: app.port, agentPort },
-    workload,
-  );
+  await using shop = await loopbackShop();
+  const { manager, agentPort } = shop;
   await using cli = await cliHome();
-  await cli.json([
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${manager.ports.daemon}`,
-    "-n",
-    "shop",
-    "--system-dns",
-    "off",
-  ]);
+  await cli.json(connectTo(manager, "-n", "shop"));
   const idle = freePort();
   await cli.json(["intercept", "web", "-p", `${idle}:http`]);
   const status = await cli.run(["status"]);
@@ -119,13 +111,7 @@ Deno.test("status says when nothing listens on an intercept's local port", async
 Deno.test("connect to another place while connected is refused, naming the current context", async () => {
   await using manager = await startManager();
   await using cli = await cliHome();
-  await cli.json([
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${manager.ports.daemon}`,
-    "--system-dns",
-    "off",
-  ]);
+  await cli.json(connectTo(manager));
   const other = await cli.run([
     "connect",
     "--manager-address",
@@ -154,13 +140,7 @@ Deno.test("commands without a daemon say how to connect; quit says nothing ran",
 Deno.test("an unknown intercept and a bad port mapping are clear errors", async () => {
   await using manager = await startManager();
   await using cli = await cliHome();
-  await cli.json([
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${manager.ports.daemon}`,
-    "--system-dns",
-    "off",
-  ]);
+  await cli.json(connectTo(manager));
   const leave = await cli.run(["leave", "nope"]);
   assert.equal(leave.code, 1);
   assert.match(leave.stderr, /There is no intercept "nope"/);
@@ -190,13 +170,7 @@ Deno.test("version names the daemon's and the manager's versions once connected"
   await using cli = await cliHome();
   const before = await cli.json<Record<string, unknown>>(["version"]);
   assert.equal(before.daemon, undefined);
-  await cli.json([
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${manager.ports.daemon}`,
-    "--system-dns",
-    "off",
-  ]);
+  await cli.json(connectTo(manager));
   const after = await cli.run(["version"]);
   assert.match(after.stdout, /daemon {4}\d+\.\d+\.\d+\nmanager {3}\d+\.\d+\.\d+/);
 });
@@ -211,18 +185,11 @@ Deno.test("uninstall needs either a workload or --all-agents", async () => {
 });
 
 Deno.test("intercept -- CMD runs the command with the container's environment, leaves after it, and exits with its code", async () => {
-  await using manager = await startManager();
-  await using app = whoServer("app");
-  const agentPort = freePort();
-  await using _agent = await startAgent(
-    manager.ports.agent,
-    { appPort: app.port, agentPort },
-    workload,
-  );
+  await using shop = await loopbackShop();
+  const { manager, agentPort } = shop;
   await using laptop = whoServer("laptop");
   await using cli = await cliHome();
-  const address = `127.0.0.1:${manager.ports.daemon}`;
-  await cli.json(["connect", "--manager-address", address, "-n", "shop", "--system-dns", "off"]);
+  await cli.json(connectTo(manager, "-n", "shop"));
   const seen = `${cli.home}/seen.txt`;
   const envJson = `${cli.home}/env.json`;
   const result = await cli.run([
@@ -261,8 +228,7 @@ Deno.test("run -- CMD reaches a cluster name through the daemon's proxy, and exi
     TPX_STATIC_NAMES: JSON.stringify(names),
   });
   await using cli = await cliHome();
-  const address = `127.0.0.1:${manager.ports.daemon}`;
-  await cli.json(["connect", "--manager-address", address, "-n", "shop", "--system-dns", "off"]);
+  await cli.json(connectTo(manager, "-n", "shop"));
   const curl = await cli.run([
     "run",
     "--",

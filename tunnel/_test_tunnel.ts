@@ -130,6 +130,11 @@ export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
     parts.push(buffer.slice(0, n));
   }
+  return concat(...parts);
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let offset = 0;
   for (const p of parts) {

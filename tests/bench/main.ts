@@ -7,12 +7,14 @@
 import type { BenchOptions, BenchResult } from "./result.ts";
 import { benchAgent } from "./agent.ts";
 import { benchDnsStub } from "./dns_stub.ts";
+import { benchProxy } from "./proxy.ts";
 import { benchTunnel } from "./tunnel.ts";
 
 const benches: Record<string, (options: BenchOptions) => Promise<BenchResult[]>> = {
   tunnel: benchTunnel,
   dns: benchDnsStub,
   agent: benchAgent,
+  proxy: benchProxy,
 };
 
 const args = new Set(Deno.args);

@@ -216,12 +216,11 @@ export async function resolvConfNamespace(): Promise<ResolvConfNamespace> {
   };
   const first = await reader.read();
   const mnt = `/proc/${keeper.pid}/ns/mnt`;
+  const ours = await Deno.readLink("/proc/self/ns/mnt");
+  const theirs = await Deno.readLink(mnt).catch(() => ours);
   // tpx in --system-dns auto mode rewrites /etc/resolv.conf: never let it run in this
   // machine's own mount namespace.
-  if (
-    first.value?.trim() !== "ready" ||
-    (await Deno.readLink(mnt)) === (await Deno.readLink("/proc/self/ns/mnt"))
-  ) {
+  if (first.value?.trim() !== "ready" || theirs === ours) {
     await stop();
     throw new Error(`the private mount namespace did not start (${first.value ?? "no output"})`);
   }
@@ -230,6 +229,10 @@ export async function resolvConfNamespace(): Promise<ResolvConfNamespace> {
     args: readonly string[],
     env: Record<string, string> = {},
   ): Promise<CommandResult> => {
+    // Should the keeper have died, its pid could be another process's, in another namespace.
+    if (await Deno.readLink(mnt).catch(() => undefined) !== theirs) {
+      throw new Error("the private mount namespace has ended");
+    }
     const output = await new Deno.Command("nsenter", {
       args: [`--mount=${mnt}`, "--", command, ...args],
       env,
@@ -293,7 +296,7 @@ export async function buildIncompatibleImage(
       [/^TPX_IMAGES=.*$/m, `TPX_IMAGES=${copy}/images`],
     ]);
     // The lock every build of the image takes: the staging folder is shared.
-    await sh('flock /tmp/tpx-image.lock "$1/tests/cluster/image.sh" --no-import --force', [copy]);
+    await sh('flock /tmp/tpx-image.lock "$1/tests/cluster/image.sh" --no-import', [copy]);
     await sh('ctr --address "$1" --namespace k8s.io images import "$2" > /dev/null', [
       containerdSocket(),
       `${copy}/images/tpx.tar`,

@@ -1,5 +1,5 @@
 /**
- * Test helpers of the proxy: an in-memory connection that delivers given chunks.
+ * Test helpers of the proxy: an in-memory connection that delivers given chunks, and bytes.
  *
  * @module
  */
@@ -39,13 +39,5 @@ export function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+/** Concatenates byte arrays: the tunnel tests' helper, so the proxy tests import one module. */
+export { concat } from "../_test_tunnel.ts";

@@ -1,22 +1,13 @@
 // The manager's wiring of the agent arrival timeout: a daemon learns that its intercept failed
 // when the injected agent never connects.
 import assert from "node:assert/strict";
-import { ManagerClient } from "../../../cli/daemon/manager_client.ts";
 import { FakeClock } from "../../../tunnel/clock.ts";
-import { dialTcp } from "../../../tunnel/dial.ts";
-import { LevelSwitch, MemoryLogger } from "../../../tunnel/log.ts";
-import { ManagerServer } from "../server.ts";
+import { loopbackDaemon, loopbackManager } from "./_test_manager.ts";
 
 Deno.test("a daemon's intercept fails when the injected agent does not connect within agentArrivalMs", async () => {
   const clock = new FakeClock();
   const injected = Promise.withResolvers<void>();
-  await using manager = ManagerServer.start({
-    hostname: "127.0.0.1",
-    daemonPort: 0,
-    agentPort: 0,
-    apiPort: 0,
-    logger: new MemoryLogger(),
-    levels: new LevelSwitch("debug"),
+  await using manager = loopbackManager({
     clock,
     leaseMs: 3_600_000,
     agentArrivalMs: 5_000,
@@ -28,14 +19,7 @@ Deno.test("a daemon's intercept fails when the injected agent does not connect w
       removeAgent: () => Promise.resolve(),
     },
   });
-  const client = new ManagerClient({
-    connect: () => dialTcp("127.0.0.1", manager.ports.daemon),
-    user: "ana",
-    host: "laptop",
-    namespaces: ["shop"],
-    logger: new MemoryLogger(),
-  });
-  await using _ = Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+  await using client = loopbackDaemon(manager);
   await client.start();
   const failed = new Promise<string | undefined>((resolve) =>
     client.onIntercepts((list) => {

@@ -1,13 +1,11 @@
 // The index wired into the manager as main.ts does it: /readyz waits for the first lists, and
 // a daemon's lookup is answered from the index, with the Service's ports.
 import assert from "node:assert/strict";
-import { ManagerClient } from "../../../cli/daemon/manager_client.ts";
 import { Backoff } from "../../../tunnel/backoff.ts";
 import { FakeClock } from "../../../tunnel/clock.ts";
-import { dialTcp } from "../../../tunnel/dial.ts";
-import { LevelSwitch, MemoryLogger } from "../../../tunnel/log.ts";
+import { MemoryLogger } from "../../../tunnel/log.ts";
 import { indexLookup } from "../lookup.ts";
-import { ManagerServer } from "../server.ts";
+import { loopbackDaemon, loopbackManager } from "./_test_manager.ts";
 import { WatchedClusterIndex } from "./cluster_index.ts";
 import type { ListResult, WatchSource } from "./cluster_index_watch.ts";
 
@@ -39,13 +37,7 @@ Deno.test("the manager is ready once the index has listed, and answers lookups f
     backoff: () => new Backoff({ jitter: 0 }),
   });
   clock.advance(0);
-  await using manager = ManagerServer.start({
-    hostname: "127.0.0.1",
-    daemonPort: 0,
-    agentPort: 0,
-    apiPort: 0,
-    logger: new MemoryLogger(),
-    levels: new LevelSwitch("debug"),
+  await using manager = loopbackManager({
     lookup: indexLookup({ index, clusterDomain: "cluster.local" }),
     readiness: index,
   });
@@ -68,23 +60,13 @@ Deno.test("the manager is ready once the index has listed, and answers lookups f
     await new Promise((resolve) => setTimeout(resolve, 0));
     assert.equal(await readyz(), "200 ready");
 
-    const daemon = new ManagerClient({
-      connect: () => dialTcp("127.0.0.1", manager.ports.daemon),
-      user: "ana",
-      host: "laptop",
-      namespaces: ["shop"],
-      logger: new MemoryLogger(),
-    });
-    try {
-      await daemon.start();
-      const answer = await daemon.lookup("web.shop.svc.cluster.local");
-      assert.equal(answer.kind, "service");
-      assert.deepEqual(answer.addresses, ["10.96.0.20"]);
-      assert.deepEqual(answer.ports, [{ name: "http", port: 80, protocol: "TCP" }]);
-      assert.equal((await daemon.lookup("nope.shop.svc.cluster.local")).kind, "none");
-    } finally {
-      await daemon.close();
-    }
+    await using daemon = loopbackDaemon(manager);
+    await daemon.start();
+    const answer = await daemon.lookup("web.shop.svc.cluster.local");
+    assert.equal(answer.kind, "service");
+    assert.deepEqual(answer.addresses, ["10.96.0.20"]);
+    assert.deepEqual(answer.ports, [{ name: "http", port: 80, protocol: "TCP" }]);
+    assert.equal((await daemon.lookup("nope.shop.svc.cluster.local")).kind, "none");
   } finally {
     index.stop();
   }

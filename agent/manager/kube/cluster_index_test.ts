@@ -344,11 +344,17 @@ Deno.test("WatchedClusterIndex is not ready while a list is forbidden, and says 
   }
 });
 
-Deno.test("watchEnd() reports an abort client-node leaves unreported, such as its inactivity timeout", async () => {
+/** A watchEnd that follows a fresh controller and collects what it reports. */
+function followedWatchEnd() {
   const reported: unknown[] = [];
   const end = watchEnd((error) => reported.push(error));
   const controller = new AbortController();
   end.follow(controller);
+  return { reported, end, controller };
+}
+
+Deno.test("watchEnd() reports an abort client-node leaves unreported, such as its inactivity timeout", async () => {
+  const { reported, controller } = followedWatchEnd();
   const timeout = new DOMException("The operation was aborted due to timeout", "TimeoutError");
   controller.abort(timeout);
   await Promise.resolve();
@@ -356,10 +362,7 @@ Deno.test("watchEnd() reports an abort client-node leaves unreported, such as it
 });
 
 Deno.test("watchEnd() reports client-node's own error rather than the abort that comes with it", async () => {
-  const reported: unknown[] = [];
-  const end = watchEnd((error) => reported.push(error));
-  const controller = new AbortController();
-  end.follow(controller);
+  const { reported, end, controller } = followedWatchEnd();
   const gone = Object.assign(new Error("Gone"), { statusCode: 410 });
   // client-node aborts first, then calls done.
   controller.abort();
@@ -369,10 +372,7 @@ Deno.test("watchEnd() reports client-node's own error rather than the abort that
 });
 
 Deno.test("watchEnd() reports nothing for a watch stopped on purpose, or already ended", async () => {
-  const reported: unknown[] = [];
-  const stopped = watchEnd((error) => reported.push(error));
-  const controller = new AbortController();
-  stopped.follow(controller);
+  const { reported, end: stopped, controller } = followedWatchEnd();
   stopped.stop(controller);
   await Promise.resolve();
   assert.equal(reported.length, 0);

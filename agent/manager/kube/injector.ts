@@ -210,7 +210,11 @@ export function kubeInjector(kube: KubeConnection, options: KubeInjectorOptions)
     logger: options.logger,
     ...(options.progress ? { progress: options.progress } : {}),
     waitForRollout: (workload, read, progress) =>
-      waitForAgentRollout(kube, read, workload, { ...options.rollout, progress }),
+      waitForAgentRollout(kube, read, workload, {
+        logger: options.logger,
+        ...options.rollout,
+        progress,
+      }),
   });
 }
 

@@ -1,12 +1,9 @@
 // In-process tests of restoring on request: a manager on loopback with a fake injection, and
 // daemons that are real ManagerClients over TCP.
 import assert from "node:assert/strict";
-import { ManagerClient } from "../../../cli/daemon/manager_client.ts";
-import { dialTcp } from "../../../tunnel/dial.ts";
-import { LevelSwitch, MemoryLogger } from "../../../tunnel/log.ts";
 import { type InterceptSpec, TpxError } from "../../../tunnel/protocol/mod.ts";
-import { ManagerServer, type ManagerServerOptions } from "../server.ts";
 import { fixture } from "../state/_testing.ts";
+import { loopbackDaemon, loopbackManager } from "./_test_manager.ts";
 import type { AgentRemoval, InjectedWorkload } from "./injector.ts";
 import type { AgentInjection } from "./provisioner.ts";
 import { Restorer } from "./restorer.ts";
@@ -42,29 +39,6 @@ class FakeInjection implements AgentInjection {
   }
 }
 
-function startManager(options: Partial<ManagerServerOptions> = {}) {
-  return ManagerServer.start({
-    hostname: "127.0.0.1",
-    daemonPort: 0,
-    agentPort: 0,
-    apiPort: 0,
-    logger: new MemoryLogger(),
-    levels: new LevelSwitch("debug"),
-    ...options,
-  });
-}
-
-function daemonFor(manager: ManagerServer, user: string, host = "laptop") {
-  const client = new ManagerClient({
-    connect: () => dialTcp("127.0.0.1", manager.ports.daemon),
-    user,
-    host,
-    namespaces: ["shop"],
-    logger: new MemoryLogger(),
-  });
-  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
-}
-
 function spec(name: string, workload = "web"): InterceptSpec {
   return { name, namespace: "shop", workload, filters: [] };
 }
@@ -77,8 +51,8 @@ Deno.test("removeIntercept() with restore answers only once the workload is rest
   injection.injected = [web];
   const hold = Promise.withResolvers<void>();
   injection.hold = hold.promise;
-  await using manager = startManager({ injection });
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager({ injection });
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   await ana.createIntercept(spec("web"), local);
   let answered = false;
@@ -94,8 +68,8 @@ Deno.test("removeIntercept() with restore answers only once the workload is rest
 Deno.test("removeIntercept() without restore leaves the agent to the idle timer", async () => {
   const injection = new FakeInjection();
   injection.injected = [web];
-  await using manager = startManager({ injection });
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager({ injection });
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   await ana.createIntercept(spec("web"), local);
   assert.equal(await ana.removeIntercept("web"), undefined);
@@ -105,9 +79,9 @@ Deno.test("removeIntercept() without restore leaves the agent to the idle timer"
 Deno.test("removeIntercept() with restore does not restore a workload another intercept uses", async () => {
   const injection = new FakeInjection();
   injection.injected = [web];
-  await using manager = startManager({ injection });
-  await using ana = daemonFor(manager, "ana");
-  await using bob = daemonFor(manager, "bob", "desk");
+  await using manager = loopbackManager({ injection });
+  await using ana = loopbackDaemon(manager, "ana");
+  await using bob = loopbackDaemon(manager, "bob", "desk");
   await ana.start();
   await bob.start();
   await ana.createIntercept({ ...spec("ana"), filters: [header("x-user", "ana")] }, local);
@@ -130,8 +104,8 @@ Deno.test("removeIntercept() with restore does not restore a workload another in
 Deno.test("restoreWorkloads() of one workload removes the caller's intercepts on it first", async () => {
   const injection = new FakeInjection();
   injection.injected = [web];
-  await using manager = startManager({ injection });
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager({ injection });
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   await ana.createIntercept({ ...spec("one"), filters: [header("x", "1")] }, local);
   await ana.createIntercept({ ...spec("two"), filters: [header("x", "2")] }, local);
@@ -146,9 +120,9 @@ Deno.test("restoreWorkloads() refuses a workload another session intercepts, nam
   const injection = new FakeInjection();
   const db: InjectedWorkload = { kind: "StatefulSet", namespace: "shop", workload: "db" };
   injection.injected = [web, db];
-  await using manager = startManager({ injection });
-  await using ana = daemonFor(manager, "ana");
-  await using bob = daemonFor(manager, "bob", "desk");
+  await using manager = loopbackManager({ injection });
+  await using ana = loopbackDaemon(manager, "ana");
+  await using bob = loopbackDaemon(manager, "bob", "desk");
   await ana.start();
   await bob.start();
   await ana.createIntercept({ ...spec("mine"), filters: [header("x-user", "ana")] }, local);
@@ -175,8 +149,8 @@ Deno.test("restoreWorkloads({all}) restores what the cluster lists, also workloa
   const injection = new FakeInjection();
   const other: InjectedWorkload = { kind: "ReplicaSet", namespace: "dev", workload: "api" };
   injection.injected = [web, other];
-  await using manager = startManager({ injection, managedNamespaces: ["shop", "dev"] });
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager({ injection, managedNamespaces: ["shop", "dev"] });
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   const inShop = await ana.restoreWorkloads({ all: true, namespace: "shop" });
   assert.deepEqual(inShop, { restored: [web], refused: [] });
@@ -191,11 +165,11 @@ Deno.test("restoreWorkloads({all}) restores what the cluster lists, also workloa
 });
 
 Deno.test("restoreWorkloads() refuses a namespace the manager does not manage", async () => {
-  await using manager = startManager({
+  await using manager = loopbackManager({
     injection: new FakeInjection(),
     managedNamespaces: ["shop"],
   });
-  await using ana = daemonFor(manager, "ana");
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   await assert.rejects(
     () => ana.restoreWorkloads({ namespace: "kube-system", workload: "coredns" }),
@@ -206,8 +180,8 @@ Deno.test("restoreWorkloads() refuses a namespace the manager does not manage", 
 });
 
 Deno.test("restoreWorkloads() on a manager without injection fails as a config error", async () => {
-  await using manager = startManager();
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager();
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   await assert.rejects(
     () => ana.restoreWorkloads({ all: true }),
@@ -219,8 +193,8 @@ Deno.test("restoreWorkloads() on a manager without injection fails as a config e
 
 Deno.test("restoreWorkloads() reports a workload with nothing to restore as refused", async () => {
   const injection = new FakeInjection();
-  await using manager = startManager({ injection });
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager({ injection });
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   const result = await ana.restoreWorkloads({ namespace: "shop", workload: "web" });
   assert.deepEqual(result.restored, []);
@@ -257,8 +231,8 @@ Deno.test("restore() refuses a target that names neither one workload nor all", 
 });
 
 Deno.test("removeIntercept() with restore on a manager without injection removes it and says why nothing was restored", async () => {
-  await using manager = startManager();
-  await using ana = daemonFor(manager, "ana");
+  await using manager = loopbackManager();
+  await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
   await ana.createIntercept(spec("web"), local);
   const result = await ana.removeIntercept("web", { restore: true });

@@ -12,7 +12,9 @@ import {
 } from "../../../cluster/install/diagnose.ts";
 import { AGENT_CONTAINER, type Workload } from "../../../cluster/injection/mod.ts";
 import type { KubeConnection } from "../../../cluster/kube/mod.ts";
+import { type Logger, silentLogger } from "../../../tunnel/log.ts";
 import { TpxError } from "../../../tunnel/protocol/errors.ts";
+import { podSource, PodWatch } from "./pod_watch.ts";
 
 /** Stable codes of the errors of this module. */
 export const AgentRolloutErrorCode = { Failed: "agent_rollout_failed" } as const;
@@ -23,8 +25,13 @@ export interface AgentRolloutOptions {
   timeoutMs?: number;
   /** Fail when a blocker (such as "unschedulable") lasts this long; 30 s by default. */
   blockedMs?: number;
-  /** Between polls; 1 s by default. */
-  pollMs?: number;
+  /**
+   * The longest wait between two looks when no pod changes (the workload's conditions and the
+   * events can change without one); 5 s by default.
+   */
+  recheckMs?: number;
+  /** Where the pod watch logs its retries. */
+  logger?: Logger;
   /** Receives lines such as `1 of 2 not ready: ContainerCreating`, when they change. */
   progress?: (line: string) => void;
 }
@@ -75,7 +82,8 @@ export function hasAgent(pod: WorkloadPod): boolean {
 }
 
 /**
- * Polls the workload, its pods and events until every pod runs the agent. A ReplicaSet does
+ * Watches the workload's pods (reading the workload and its events on each change) until
+ * every pod runs the agent. A ReplicaSet does
  * not replace its pods when its template changes, and the manager may not delete pods, so the
  * wait for one names the pods to delete.
  *
@@ -100,13 +108,25 @@ export async function waitForAgentRollout(
   const started = Date.now();
   let last = "";
   let blockedSince: number | undefined;
+  // Pod changes wake the wait; the workload and the events (quota, admission) are read then,
+  // and at least every `recheckMs`, since they can change while no pod does.
+  using watch = PodWatch.start({
+    source: podSource(kube, namespace, labelSelector),
+    logger: options.logger ?? silentLogger,
+  });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  while (!watch.synced) {
+    if (Date.now() - started >= timeoutMs) {
+      throw rolloutFailed(name, namespace, "Cannot list its pods");
+    }
+    await watch.changed(options.recheckMs ?? 5_000);
+  }
   while (true) {
-    const [current, podList, eventList] = await Promise.all([
+    const [current, eventList] = await Promise.all([
       read(),
-      kube.core().listNamespacedPod({ namespace, labelSelector }),
       kube.core().listNamespacedEvent({ namespace }),
     ]);
-    const pods = plain<WorkloadPod[]>(podList.items);
+    const pods = plain<WorkloadPod[]>(watch.pods);
     const events = plain<EventView[]>(eventList.items).filter((e) =>
       (e.involvedObject.name ?? "").startsWith(workload.metadata.name) && recent(e, started)
     );
@@ -126,7 +146,7 @@ export async function waitForAgentRollout(
     if (blockedSince !== undefined && Date.now() - blockedSince >= (options.blockedMs ?? 30_000)) {
       throw rolloutFailed(name, namespace, `The pods of ${name} cannot start: ${state.blocker}`);
     }
-    if (Date.now() - started >= (options.timeoutMs ?? 120_000)) {
+    if (Date.now() - started >= timeoutMs) {
       const seconds = Math.round((Date.now() - started) / 1000);
       throw rolloutFailed(
         name,
@@ -134,7 +154,11 @@ export async function waitForAgentRollout(
         `The agent in ${name} did not become ready within ${seconds} s: ${detail}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
+    const blockedLeft = blockedSince === undefined
+      ? Infinity
+      : (options.blockedMs ?? 30_000) - (Date.now() - blockedSince);
+    const left = Math.min(timeoutMs - (Date.now() - started), blockedLeft);
+    await watch.changed(Math.max(0, Math.min(options.recheckMs ?? 5_000, left)));
   }
 }
 

@@ -67,13 +67,5 @@ export class FakeProcesses implements ProcessProbe {
   }
 }
 
-/** Whether a path exists (without following a symlink). */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+/** Whether a path exists (without following a symlink): the same check the code makes. */
+export { pathExists as exists } from "./files.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pathExists } from "./files.ts";
 import { RESOLV_CONF_STUB_PORT } from "./resolv_conf_mode.ts";
 import { RESOLVED_PORT_MIN_VERSION } from "./resolved_mode.ts";
 import { type CommandRunner, SystemDnsMode, type SystemDnsPaths } from "./types.ts";
@@ -104,7 +105,8 @@ async function resolvedVersion(
   options: DetectOptions,
 ): Promise<{ usable: boolean; version?: number; reason: string }> {
   const { paths, run } = options;
-  if (!(await exists(paths.resolvedStubResolvConf))) {
+  // Followed: a stub-resolv.conf link to nothing means resolved is not running.
+  if (!(await pathExists(paths.resolvedStubResolvConf, { followSymlink: true }))) {
     return { usable: false, reason: `"${paths.resolvedStubResolvConf}" does not exist` };
   }
   if (!(await namesResolvedStub(paths.resolvConf)) && !(await nsswitchUsesResolve(paths))) {
@@ -141,16 +143,6 @@ async function readIfPresent(path: string): Promise<string> {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "";
-    throw error;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
 }

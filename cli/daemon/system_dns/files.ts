@@ -137,15 +137,25 @@ export async function removeIfPresent(path: string): Promise<void> {
   }
 }
 
+/** Options of {@link pathExists}. */
+export interface PathExistsOptions {
+  /** Look through a symlink: one whose target is missing then counts as nothing there. */
+  followSymlink?: boolean;
+}
+
 /**
  * Whether anything (a file, a folder, a symlink) is at `path`.
  *
  * @param path what to look for
+ * @param options whether a symlink is followed (not by default)
  * @returns true when something is there
  */
-export async function pathExists(path: string): Promise<boolean> {
+export async function pathExists(
+  path: string,
+  options: PathExistsOptions = {},
+): Promise<boolean> {
   try {
-    await Deno.lstat(path);
+    await (options.followSymlink ? Deno.stat(path) : Deno.lstat(path));
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

@@ -51,12 +51,6 @@ export { RESOLV_CONF_STUB_PORT } from "./resolv_conf_mode.ts";
 export { RESOLVED_DROP_IN_NAME, RESOLVED_PORT_MIN_VERSION } from "./resolved_mode.ts";
 export { runCommand } from "./runner.ts";
 export { DEFAULT_STATE_DIR, STATE_FILE_NAME } from "./state.ts";
-export {
-  type CommandResult,
-  type CommandRunner,
-  DEFAULT_PATHS,
-  type StubAddress,
-  SystemDnsMode,
-  type SystemDnsPaths,
-} from "./types.ts";
+// types.ts is the folder's shared vocabulary: all of it is public.
+export * from "./types.ts";
 export type { FileOutcome } from "./undo.ts";

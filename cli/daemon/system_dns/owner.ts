@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pathExists } from "./files.ts";
 import type { CommandRunner } from "./types.ts";
 
 /** The process that owns a recorded change. */
@@ -52,7 +53,7 @@ export function systemProbe(proc: string, run: CommandRunner): ProcessProbe {
       if (owner.bootId !== undefined && bootId !== undefined && owner.bootId !== bootId) {
         return false;
       }
-      if (await exists(`${proc}/self`)) {
+      if (await pathExists(`${proc}/self`)) {
         const startTime = await readStartTime(proc, owner.pid);
         if (startTime === undefined) return false;
         return owner.startTime === undefined || owner.startTime === startTime;
@@ -84,16 +85,6 @@ async function readBootId(proc: string): Promise<string | undefined> {
     return (await Deno.readTextFile(`${proc}/sys/kernel/random/boot_id`)).trim();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
 }
