@@ -11,6 +11,7 @@ import type { Logger } from "../../tunnel/log.ts";
 import { type ForwardTarget, type StreamOpener, TcpForwarder } from "../../tunnel/tcp_forwarder.ts";
 import { throughTunnel, UdpForwarder } from "../../tunnel/udp_forwarder.ts";
 import type { LookupResult } from "./manager_client.ts";
+import { TpxError } from "../../tunnel/protocol/mod.ts";
 
 /** Options of {@link ClusterRoutes}. */
 export interface ClusterRoutesOptions {
@@ -33,6 +34,9 @@ export interface Route {
 }
 
 type Forwarder = TcpForwarder | UdpForwarder;
+
+/** How many addresses a name may try before giving up. */
+const MAX_ADDRESS_ATTEMPTS = 16;
 
 /**
  * Cluster names → local addresses with forwarders behind them.
@@ -80,9 +84,7 @@ export class ClusterRoutes implements ClusterResolver, AsyncDisposable {
     const targets = answer.kind === "headless" ? answer.addresses : [answer.addresses[0]!];
     const addresses = targets.map((target, index) => {
       const routeName = answer.kind === "headless" && index > 0 ? `${target}.${name}` : name;
-      const address = this.#options.pool.address(routeName);
-      this.#route(routeName, address, target, ports);
-      return address;
+      return this.#route(routeName, target, ports);
     });
     return { ipv4: addresses, ipv6: [], ports, ttl: answer.ttl };
   }
@@ -109,28 +111,67 @@ export class ClusterRoutes implements ClusterResolver, AsyncDisposable {
     return this.#options.pool.reverse(address);
   }
 
+  /**
+   * Gives the name its forwarders, on its known address or — when another program (another
+   * user's daemon) already listens there — on the next free one.
+   *
+   * @returns the address the name is reachable on
+   */
   #route(
+    name: string,
+    target: string,
+    ports: readonly { port: number; protocol: "TCP" | "UDP" }[],
+  ): string {
+    const { pool } = this.#options;
+    let address = pool.address(name);
+    for (let attempt = 0; attempt < MAX_ADDRESS_ATTEMPTS; attempt++) {
+      const route = this.#forward(name, address, target, ports);
+      if (route !== "in use") {
+        this.#routes.set(name, route);
+        return address;
+      }
+      this.#options.logger.info("loopback address taken by another program", { name, address });
+      address = pool.reassign(name);
+    }
+    throw new TpxError(
+      "config",
+      `Cannot find a free loopback address for "${name}" after ${MAX_ADDRESS_ATTEMPTS} tries`,
+      { code: "loopback_addresses_in_use", hint: "other programs listen on the loopback range" },
+    );
+  }
+
+  /** Listens on each port at `address`; "in use" when a fresh address is taken by another. */
+  #forward(
     name: string,
     address: string,
     target: string,
     ports: readonly { port: number; protocol: "TCP" | "UDP" }[],
-  ): void {
+  ): Route | "in use" {
     const route: Route = { name, address, target, ports: [] };
+    const opened: string[] = [];
     for (const { port, protocol } of ports) {
       const key = `${address} ${port}/${protocol}`;
       const known = this.#forwarders.get(key);
       if (known) {
         known.target.host = target;
-        const listening = known.forwarder !== undefined;
-        route.ports.push({ port, protocol, listening });
+        route.ports.push({ port, protocol, listening: known.forwarder !== undefined });
         continue;
       }
       const forwardTarget: ForwardTarget = { host: target, port };
       try {
         const forwarder = this.#listen(address, protocol, forwardTarget, name);
         this.#forwarders.set(key, { forwarder, target: forwardTarget });
+        opened.push(key);
         route.ports.push({ port, protocol, listening: true });
       } catch (error) {
+        if (error instanceof TpxError && error.code === "address_in_use") {
+          // Someone else's: give back what this attempt opened, and try another address.
+          for (const done of opened) {
+            this.#forwarders.get(done)?.forwarder?.close();
+            this.#forwarders.delete(done);
+          }
+          return "in use";
+        }
         // Ports below 1024 need root on most systems; the proxy path still reaches them.
         const problem = error instanceof Error ? error.message : String(error);
         this.#options.logger.warn("cannot listen for a cluster service", { name, port, problem });
@@ -138,7 +179,7 @@ export class ClusterRoutes implements ClusterResolver, AsyncDisposable {
         route.ports.push({ port, protocol, listening: false, problem });
       }
     }
-    this.#routes.set(name, route);
+    return route;
   }
 
   #listen(address: string, protocol: "TCP" | "UDP", target: ForwardTarget, name: string) {

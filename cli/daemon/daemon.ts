@@ -44,6 +44,9 @@ export interface DaemonOptions {
   logPath: string;
   /** How long an intercept may wait for its agent; default 180 s. */
   interceptTimeoutMs?: number;
+  /** How long an active intercept may wait for the Services to reach its agents; 30 s. */
+  routedTimeoutMs?: number;
+
   /** Opens a connection; tests replace it. */
   open?: typeof ClusterConnection.open;
 }
@@ -208,6 +211,7 @@ export class Daemon {
           hint: `"tpx list -n ${spec.namespace}" shows the workloads and their agents`,
         });
       }
+      if (connection.kube) await this.#routed(connection, spec.namespace, progress, signal);
       return (await this.#views([info], false))[0]!;
     } catch (error) {
       if (manager.intercepts.some((i) => i.spec.name === spec.name)) {
@@ -219,6 +223,36 @@ export class Daemon {
     } finally {
       settled.stop();
     }
+  }
+
+  /**
+   * Waits until the workload's Services send to its agents: the EndpointSlices follow new pods
+   * a moment after the rollout, and "active" before that would let requests still reach the
+   * app. Bounded: a Service shared with other workloads may never qualify, and the intercept
+   * works for every request that reaches an agent anyway.
+   */
+  async #routed(
+    connection: ClusterConnection,
+    namespace: string,
+    progress: (line: string) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { readAgentRoutes } = await import("../../cluster/routing/agent_routes.ts");
+    const deadline = Date.now() + (this.#options.routedTimeoutMs ?? 30_000);
+    let last = "";
+    while (Date.now() < deadline && !signal?.aborted) {
+      const routing = await readAgentRoutes(connection.kube!, namespace);
+      if (routing.routed) return;
+      if (routing.detail !== last) {
+        progress(`waiting for the Services to reach the agents: ${routing.detail}`);
+      }
+      last = routing.detail;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    this.#options.logger.warn("intercept active before every Service reached the agents", {
+      namespace,
+      detail: last,
+    });
   }
 
   /** Waits for the intercept named `name` to leave the waiting state. */

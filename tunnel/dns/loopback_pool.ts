@@ -66,6 +66,22 @@ export class LoopbackPool {
   }
 
   /**
+   * Gives a name the next free address, as when another program (another user's daemon)
+   * already listens on the one it had. The old address is not handed out again.
+   *
+   * @param name the name
+   * @returns its new address
+   * @throws {TpxError} (config, `loopback_range_exhausted`) when every address is taken
+   */
+  reassign(name: string): string {
+    const key = normalize(name);
+    const old = this.#byName.get(key);
+    if (old !== undefined) this.#byName.delete(key);
+    // The old address keeps pointing here, so that a PTR query for it is still answered.
+    return this.address(key);
+  }
+
+  /**
    * The name an address was handed out for.
    *
    * @param address an IPv4 address

@@ -77,3 +77,11 @@ Deno.test("parseIPv4 reads dotted decimal and refuses anything else", () => {
     assert.equal(parseIPv4(bad), undefined, bad);
   }
 });
+
+Deno.test("LoopbackPool.reassign() gives a name the next free address and never reuses the old one", () => {
+  const pool = new LoopbackPool("127.241.0.0/24");
+  assert.equal(pool.address("web.shop"), "127.241.0.1");
+  assert.equal(pool.reassign("web.shop"), "127.241.0.2");
+  assert.equal(pool.address("web.shop"), "127.241.0.2");
+  assert.equal(pool.address("db.shop"), "127.241.0.3");
+});
