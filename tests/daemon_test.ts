@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { InterceptView, StatusResponse } from "../cli/daemon/api_types.ts";
-import { cliHome } from "./support/cli.ts";
+import { cliHome, connectArgs } from "./support/cli.ts";
 import { whoAnswers, whoServer } from "./support/http_servers.ts";
 import { freePort, startAgent, startManager } from "./support/processes.ts";
 
@@ -27,18 +27,6 @@ async function loopbackShop() {
   };
 }
 
-/** `tpx connect` to a manager on loopback, leaving the system resolver alone. */
-function connectTo(manager: { ports: { daemon: number } }, ...more: string[]): string[] {
-  return [
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${manager.ports.daemon}`,
-    "--system-dns",
-    "off",
-    ...more,
-  ];
-}
-
 async function socketExists(home: string): Promise<boolean> {
   return await Deno.stat(`${home}/daemon.sock`).then(() => true, () => false);
 }
@@ -49,12 +37,12 @@ Deno.test("connect starts a daemon; intercept, status, leave and quit work throu
   await using laptop = whoServer("laptop");
   await using cli = await cliHome();
 
-  const connected = await cli.run(connectTo(manager, "-n", "shop"));
+  const connected = await cli.run(connectArgs(manager.ports.daemon, "-n", "shop"));
   assert.equal(connected.code, 0, connected.stderr);
   assert.match(connected.stdout, /connected to context/);
   assert.equal((await Deno.stat(`${cli.home}/daemon.sock`)).mode! & 0o777, 0o600);
   assert.equal((await Deno.stat(cli.home)).mode! & 0o777, 0o700);
-  const again = await cli.run(connectTo(manager, "-n", "shop"));
+  const again = await cli.run(connectArgs(manager.ports.daemon, "-n", "shop"));
   assert.equal(again.code, 0, "a second connect to the same place does nothing");
 
   const intercept = await cli.json<InterceptView>([
@@ -96,7 +84,7 @@ Deno.test("status says when nothing listens on an intercept's local port", async
   await using shop = await loopbackShop();
   const { manager, agentPort } = shop;
   await using cli = await cliHome();
-  await cli.json(connectTo(manager, "-n", "shop"));
+  await cli.json(connectArgs(manager.ports.daemon, "-n", "shop"));
   const idle = freePort();
   await cli.json(["intercept", "web", "-p", `${idle}:http`]);
   const status = await cli.run(["status"]);
@@ -111,14 +99,8 @@ Deno.test("status says when nothing listens on an intercept's local port", async
 Deno.test("connect to another place while connected is refused, naming the current context", async () => {
   await using manager = await startManager();
   await using cli = await cliHome();
-  await cli.json(connectTo(manager));
-  const other = await cli.run([
-    "connect",
-    "--manager-address",
-    "127.0.0.1:1",
-    "--system-dns",
-    "off",
-  ]);
+  await cli.json(connectArgs(manager.ports.daemon));
+  const other = await cli.run(connectArgs(1));
   assert.equal(other.code, 1);
   assert.match(other.stderr, /Error: tpx is connected to context "\(direct\)"/);
   assert.match(other.stderr, /Hint: "tpx quit" first/);
@@ -140,7 +122,7 @@ Deno.test("commands without a daemon say how to connect; quit says nothing ran",
 Deno.test("an unknown intercept and a bad port mapping are clear errors", async () => {
   await using manager = await startManager();
   await using cli = await cliHome();
-  await cli.json(connectTo(manager));
+  await cli.json(connectArgs(manager.ports.daemon));
   const leave = await cli.run(["leave", "nope"]);
   assert.equal(leave.code, 1);
   assert.match(leave.stderr, /There is no intercept "nope"/);
@@ -151,13 +133,7 @@ Deno.test("an unknown intercept and a bad port mapping are clear errors", async 
 
 Deno.test("a manager that is not there fails connect with the address and what to do", async () => {
   await using cli = await cliHome();
-  const result = await cli.run([
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${freePort()}`,
-    "--system-dns",
-    "off",
-  ]);
+  const result = await cli.run(connectArgs(freePort()));
   assert.equal(result.code, 4, result.stderr);
   assert.match(
     result.stderr,
@@ -170,7 +146,7 @@ Deno.test("version names the daemon's and the manager's versions once connected"
   await using cli = await cliHome();
   const before = await cli.json<Record<string, unknown>>(["version"]);
   assert.equal(before.daemon, undefined);
-  await cli.json(connectTo(manager));
+  await cli.json(connectArgs(manager.ports.daemon));
   const after = await cli.run(["version"]);
   assert.match(after.stdout, /daemon {4}\d+\.\d+\.\d+\nmanager {3}\d+\.\d+\.\d+/);
 });
@@ -189,7 +165,7 @@ Deno.test("intercept -- CMD runs the command with the container's environment, l
   const { manager, agentPort } = shop;
   await using laptop = whoServer("laptop");
   await using cli = await cliHome();
-  await cli.json(connectTo(manager, "-n", "shop"));
+  await cli.json(connectArgs(manager.ports.daemon, "-n", "shop"));
   const seen = `${cli.home}/seen.txt`;
   const envJson = `${cli.home}/env.json`;
   const result = await cli.run([
@@ -228,7 +204,7 @@ Deno.test("run -- CMD reaches a cluster name through the daemon's proxy, and exi
     TPX_STATIC_NAMES: JSON.stringify(names),
   });
   await using cli = await cliHome();
-  await cli.json(connectTo(manager, "-n", "shop"));
+  await cli.json(connectArgs(manager.ports.daemon, "-n", "shop"));
   const curl = await cli.run([
     "run",
     "--",

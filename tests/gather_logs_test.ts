@@ -7,7 +7,7 @@ import type { StatusResponse } from "../cli/daemon/api_types.ts";
 import type { GatherResult } from "../cli/commands/gather_logs.ts";
 import { readTarGz } from "../cli/support/_test_untar.ts";
 import { TPX_VERSION } from "../tunnel/protocol/mod.ts";
-import { cliHome } from "./support/cli.ts";
+import { cliHome, connectArgs } from "./support/cli.ts";
 import { startManager } from "./support/processes.ts";
 
 /** No kubeconfig anywhere: the cluster cannot be reached, quickly and for a clear reason. */
@@ -68,15 +68,7 @@ Deno.test("gather-logs writes tpx-logs-<timestamp>.tar.gz in the current directo
 Deno.test("gather-logs with a connected daemon adds its log, status and version", async () => {
   await using manager = await startManager();
   await using cli = await cliHome();
-  await cli.json([
-    "connect",
-    "--manager-address",
-    `127.0.0.1:${manager.ports.daemon}`,
-    "-n",
-    "shop",
-    "--system-dns",
-    "off",
-  ]);
+  await cli.json(connectArgs(manager.ports.daemon, "-n", "shop"));
   const archive = `${cli.home}/logs.tar.gz`;
   const result = await cli.run(
     ["gather-logs", "-o", archive, "--output", "json"],

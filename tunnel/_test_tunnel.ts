@@ -79,10 +79,10 @@ export async function tunnelFixture(
   };
 }
 
-/** A TCP server on loopback that echoes every byte until the client half-closes. */
-export function tcpEchoServer(): AsyncDisposable & { port: number } {
+/** A TCP server on `hostname` (loopback) echoing every byte until the client half-closes. */
+export function tcpEchoServer(hostname = "127.0.0.1"): AsyncDisposable & { port: number } {
   const server = TcpServer.listen({
-    hostname: "127.0.0.1",
+    hostname,
     port: 0,
     logger: silentLogger,
     handle: async (conn) => {

@@ -33,6 +33,8 @@ export class FrameWriter {
   #bytesOut = 0;
   #flushing: Promise<void> | undefined;
   #drainWaiters: Waiter[] = [];
+  /** Told once their frame is written; see {@link enqueue}. */
+  readonly #onWritten = new Map<Uint8Array, () => void>();
 
   /**
    * @param channel where frames go
@@ -53,9 +55,13 @@ export class FrameWriter {
    *
    * @param frame the encoded frame; not copied, so it must not change
    * @param urgent whether it goes ahead of the frames queued without this flag
+   * @param onWritten called once the channel took the frame's bytes (its write resolved, or
+   *   they were copied into a joined write), so the caller may reuse the buffer; never called
+   *   after {@link abort}
    * @returns resolves at once, or once the queue drained when too much is queued
    */
-  enqueue(frame: Uint8Array, urgent: boolean): Promise<void> {
+  enqueue(frame: Uint8Array, urgent: boolean, onWritten?: () => void): Promise<void> {
+    if (onWritten) this.#onWritten.set(frame, onWritten);
     (urgent ? this.#urgent : this.#normal).push(frame);
     this.#queued += frame.length;
     if (!this.#flushing) this.flush().catch((error) => this.#onError(error));
@@ -81,12 +87,14 @@ export class FrameWriter {
     this.#drainWaiters = [];
     this.#urgent.clear();
     this.#normal.clear();
+    this.#onWritten.clear();
   }
 
   async #write(): Promise<void> {
     try {
       for (let batch = this.#takeBatch(); batch; batch = this.#takeBatch()) {
         await writeAll(this.#channel, batch);
+        this.#written(batch);
         this.#bytesOut += batch.length;
         this.#queued -= batch.length;
         if (this.#queued < HIGH_WATER / 2 && this.#drainWaiters.length > 0) {
@@ -124,7 +132,17 @@ export class FrameWriter {
     for (const part of parts) {
       joined.set(part, offset);
       offset += part.length;
+      // Copied: its buffer is free now.
+      this.#written(part);
     }
     return joined;
+  }
+
+  #written(frame: Uint8Array): void {
+    if (this.#onWritten.size === 0) return;
+    const callback = this.#onWritten.get(frame);
+    if (!callback) return;
+    this.#onWritten.delete(frame);
+    callback();
   }
 }

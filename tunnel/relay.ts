@@ -62,12 +62,20 @@ export async function relay(
 
 /** Reads below this size are copied into a right-sized frame, so the big buffer is reused. */
 const SMALL_READ = 4096;
+/** Written frame buffers a relay keeps for reuse. */
+const POOL_SIZE = 4;
 
 async function connToStream(
   conn: DuplexConn,
   stream: Stream,
   abort: (error: Error, fromStream: boolean) => void,
 ): Promise<number> {
+  // Frame buffers come back once written, so a bulk transfer reuses a few instead of
+  // allocating (and zeroing, and collecting) 64 KiB per read.
+  const free: Uint8Array<ArrayBuffer>[] = [];
+  const recycle = (buffer: Uint8Array<ArrayBuffer>) => {
+    if (free.length < POOL_SIZE) free.push(buffer);
+  };
   let frame = new Uint8Array(HEADER_SIZE + MAX_CHUNK);
   let total = 0;
   for (;;) {
@@ -88,8 +96,9 @@ async function connToStream(
       if (n < SMALL_READ) {
         await stream.writeFrame(frame.slice(0, HEADER_SIZE + n), n);
       } else {
-        await stream.writeFrame(frame, n);
-        frame = new Uint8Array(HEADER_SIZE + MAX_CHUNK);
+        const sent = frame;
+        await stream.writeFrame(sent, n, () => recycle(sent));
+        frame = free.pop() ?? new Uint8Array(HEADER_SIZE + MAX_CHUNK);
       }
       total += n;
     } catch (error) {
@@ -106,21 +115,23 @@ async function streamToConn(
 ): Promise<number> {
   let total = 0;
   for (;;) {
-    let chunk: Uint8Array | null;
+    let chunks: Uint8Array[] | null;
     try {
-      chunk = await stream.readChunk();
+      chunks = await stream.readChunks();
     } catch (error) {
       abort(asError(error), true);
       return total;
     }
     try {
-      if (chunk === null) {
+      if (chunks === null) {
         await conn.closeWrite();
         return total;
       }
-      let written = 0;
-      while (written < chunk.length) written += await conn.write(chunk.subarray(written));
-      total += chunk.length;
+      for (const chunk of chunks) {
+        let written = 0;
+        while (written < chunk.length) written += await conn.write(chunk.subarray(written));
+        total += chunk.length;
+      }
     } catch (error) {
       abort(asError(error), false);
       return total;

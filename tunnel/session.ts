@@ -295,7 +295,7 @@ export class Session<Out, In> {
   }
 
   readonly #link: StreamLink = {
-    send: (frame, urgent) => this.#enqueue(frame, urgent),
+    send: (frame, urgent, onWritten) => this.#enqueue(frame, urgent, onWritten),
     release: (stream) => {
       if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
     },
@@ -309,10 +309,10 @@ export class Session<Out, In> {
       .catch(() => {/* reported by the read loop */});
   }
 
-  #enqueue(frame: Uint8Array, urgent: boolean): Promise<void> {
+  #enqueue(frame: Uint8Array, urgent: boolean, onWritten?: () => void): Promise<void> {
     if (this.#endError) return Promise.reject(this.#endError);
     if (this.#closing) return Promise.reject(new SessionClosedError("the session is closing"));
-    return this.#writer.enqueue(frame, urgent);
+    return this.#writer.enqueue(frame, urgent, onWritten);
   }
 
   async #read(): Promise<void> {

@@ -24,8 +24,11 @@ export const MAX_CHUNK = 64 * 1024;
 
 /** What a stream needs of its session. */
 export interface StreamLink {
-  /** Queues an encoded frame; resolves when the session's send queue has room again. */
-  send(frame: Uint8Array, urgent: boolean): Promise<void>;
+  /**
+   * Queues an encoded frame; resolves when the session's send queue has room again.
+   * `onWritten`, if given, is called once the frame's buffer may be reused.
+   */
+  send(frame: Uint8Array, urgent: boolean, onWritten?: () => void): Promise<void>;
   /** The stream is done on both sides; the session drops it. */
   release(stream: Stream): void;
 }
@@ -123,13 +126,38 @@ export class Stream {
   }
 
   /**
+   * Every chunk received so far, as they arrived, without copying: the relay's fast path
+   * when it fell behind. One credit for all of them means one window update where
+   * {@link readChunk} sent one per chunk; each is a send that wakes the peer's thread.
+   *
+   * @returns at least one chunk, or `null` once the peer half-closed and everything was read
+   */
+  async readChunks(): Promise<Uint8Array[] | null> {
+    while (this.#received.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#finReceived) return null;
+      await this.#wait("read");
+    }
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    for (let chunk = this.#received.shift(); chunk; chunk = this.#received.shift()) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+    }
+    this.#credit(bytes);
+    return chunks;
+  }
+
+  /**
    * Sends `length` bytes that the caller read into `frame` after {@link HEADER_SIZE} bytes
    * of room, without copying; the stream owns `frame` from then on.
    *
    * @param frame header room followed by the payload
    * @param length payload bytes, at most {@link MAX_CHUNK}
+   * @param onWritten called once the frame was written and `frame` may be reused; not called
+   *   when the session ends first
    */
-  async writeFrame(frame: Uint8Array, length: number): Promise<void> {
+  async writeFrame(frame: Uint8Array, length: number, onWritten?: () => void): Promise<void> {
     // Wait for credit for the whole payload: splitting it would need a copy for the header.
     for (;;) {
       this.#assertWritable();
@@ -138,7 +166,7 @@ export class Stream {
     }
     writeHeader(frame, 0, FrameType.Data, this.id, length);
     this.#sendWindow -= length;
-    await this.#link.send(frame.subarray(0, HEADER_SIZE + length), false);
+    await this.#link.send(frame.subarray(0, HEADER_SIZE + length), false, onWritten);
   }
 
   /**

@@ -235,6 +235,31 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
     assert.deepEqual(got, Uint8Array.of(...payload, 42));
   },
 
+  async "writeFrame() tells onWritten when its buffer may be reused, and reuse keeps bytes intact"(
+    transport,
+  ) {
+    const { pair, daemon, manager } = await withStream(transport);
+    await using _ = pair;
+    const payload = pattern(1024 * 1024, 9);
+    const reading = readAll(manager);
+    // Two buffers in turn, each refilled only once the writer gave it back.
+    const free = [0, 1].map(() => new Uint8Array(HEADER_SIZE + MAX_CHUNK));
+    let reused = 0;
+    for (let offset = 0; offset < payload.length; offset += MAX_CHUNK) {
+      while (free.length === 0) await turn();
+      const frame = free.pop()!;
+      const part = payload.subarray(offset, offset + MAX_CHUNK);
+      frame.set(part, HEADER_SIZE);
+      await daemon.writeFrame(frame, part.length, () => {
+        reused++;
+        free.push(frame);
+      });
+    }
+    await daemon.closeWrite();
+    assert.ok(sameBytes(await reading, payload), "the bytes changed on the way");
+    await until(() => reused === payload.length / MAX_CHUNK, "every buffer came back");
+  },
+
   async "writeFrame() waits for credit for its whole payload"(transport) {
     const { pair, daemon, manager } = await withStream(transport);
     await using _ = pair;
@@ -352,4 +377,21 @@ Deno.test("read() gives credit back in batches of a quarter window", async () =>
   assert.equal(link.frames.length, 1, "4 bytes is a quarter: one window update");
   assert.equal(stream.receiveData(new Uint8Array(4)), true, "the credit is usable again");
   assert.equal(stream.receiveData(new Uint8Array(1)), false);
+});
+
+Deno.test("readChunks() hands over every queued chunk for one window update", async () => {
+  const link = recordingLink();
+  const stream = new Stream(2, tcp, 16, link);
+  for (const size of [4, 5, 6]) assert.equal(stream.receiveData(new Uint8Array(size)), true);
+  const chunks = await stream.readChunks();
+  assert.deepEqual(chunks?.map((c) => c.length), [4, 5, 6]);
+  assert.equal(link.frames.length, 1, "one credit for all three");
+  const increment = new DataView(link.frames[0]!.buffer, link.frames[0]!.byteOffset).getUint32(
+    HEADER_SIZE,
+  );
+  assert.equal(increment, 15);
+  assert.equal(stream.receiveData(new Uint8Array(16)), true, "the whole window is free again");
+  stream.receiveFin();
+  assert.deepEqual((await stream.readChunks())?.map((c) => c.length), [16]);
+  assert.equal(await stream.readChunks(), null);
 });

@@ -13,6 +13,36 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The arguments of `tpx connect` to a manager whose daemon port is on loopback, leaving the
+ * system resolver alone (no test may change the machine's).
+ *
+ * @param daemonPort the manager's daemon port on 127.0.0.1
+ * @param more further arguments, such as `-n shop`
+ * @returns the arguments for {@link CliHome.run}
+ */
+export function connectArgs(daemonPort: number, ...more: string[]): string[] {
+  return [
+    "connect",
+    "--manager-address",
+    `127.0.0.1:${daemonPort}`,
+    "--system-dns",
+    "off",
+    ...more,
+  ];
+}
+
+/**
+ * A finished command's exit code and output, decoded.
+ *
+ * @param output what `Deno.Command.output()` returned
+ * @returns the result
+ */
+export function cliResult(output: Deno.CommandOutput): CliResult {
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
 /** A private tpx home: its commands, and a dispose that stops its daemon and removes it. */
 export interface CliHome extends AsyncDisposable {
   home: string;
@@ -34,12 +64,7 @@ export async function cliHome(): Promise<CliHome> {
       env: { TPX_HOME: home, NO_COLOR: "1", ...env },
       stdin: "null",
     }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
+    return cliResult(output);
   };
   return {
     home,

@@ -7,9 +7,7 @@
  */
 import { readAll, tcpEchoServer, tunnelFixture } from "../_test_tunnel.ts";
 import { FakeClock } from "../clock.ts";
-import { silentLogger } from "../log.ts";
 import { SessionClosedError } from "../stream_errors.ts";
-import { TcpServer } from "../tcp_server.ts";
 import { ProxyFailure, RouteError } from "./failures.ts";
 import { ProxyServer, type ProxyServerOptions } from "./proxy_server.ts";
 import { directRoute, type ProxyRoutes, tunnelRoute } from "./routes.ts";
@@ -106,21 +104,6 @@ export async function proxyFixture(
 export function freePort(): number {
   using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   return probe.addr.port;
-}
-
-/** An echo server on `::1`. */
-export function ipv6EchoServer(): AsyncDisposable & { port: number } {
-  const server = TcpServer.listen({
-    hostname: "::1",
-    port: 0,
-    logger: silentLogger,
-    handle: async (conn) => {
-      const data = await readAll(conn);
-      await writeAll(conn, data);
-      await conn.closeWrite();
-    },
-  });
-  return { port: server.port, [Symbol.asyncDispose]: () => server.close() };
 }
 
 /** Writes all of `bytes`. */

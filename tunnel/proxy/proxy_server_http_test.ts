@@ -35,6 +35,13 @@ async function ask(proxyPort: number, request: string | Uint8Array): Promise<str
   return text(await readToEnd(conn));
 }
 
+/** Sends `request` through a proxy whose `web.shop` is a {@link describingServer}. */
+async function askWebShop(request: string): Promise<string> {
+  await using web = describingServer();
+  await using fx = await proxyFixture({ webPort: web.port });
+  return await ask(fx.proxy.port, request);
+}
+
 function statusOf(response: string): number {
   return Number(/^HTTP\/1\.1 (\d{3}) /.exec(response)?.[1]);
 }
@@ -86,10 +93,7 @@ Deno.test("ProxyServer answers 504 when a CONNECT passes the dial deadline", asy
 });
 
 Deno.test("ProxyServer forwards an absolute-form GET to a cluster name", async () => {
-  await using web = describingServer();
-  await using fx = await proxyFixture({ webPort: web.port });
-  const response = await ask(
-    fx.proxy.port,
+  const response = await askWebShop(
     "GET http://web.shop/items?id=1 HTTP/1.1\r\nHost: web.shop\r\n" +
       "Proxy-Authorization: Basic c2VjcmV0\r\nProxy-Connection: keep-alive\r\n\r\n",
   );
@@ -141,10 +145,7 @@ Deno.test("ProxyServer forwards a POST body and nothing a client pipelines after
 });
 
 Deno.test("ProxyServer forwards a POST body with Content-Length", async () => {
-  await using web = describingServer();
-  await using fx = await proxyFixture({ webPort: web.port });
-  const response = await ask(
-    fx.proxy.port,
+  const response = await askWebShop(
     "POST http://web.shop:8080/submit HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
   );
   assert.equal(statusOf(response), 200, response);
@@ -153,10 +154,7 @@ Deno.test("ProxyServer forwards a POST body with Content-Length", async () => {
 });
 
 Deno.test("ProxyServer forwards a chunked POST body", async () => {
-  await using web = describingServer();
-  await using fx = await proxyFixture({ webPort: web.port });
-  const response = await ask(
-    fx.proxy.port,
+  const response = await askWebShop(
     "POST http://web.shop/c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
       "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
   );

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
-import { readAll } from "../_test_tunnel.ts";
+import { readAll, tcpEchoServer } from "../_test_tunnel.ts";
 import { silentLogger } from "../log.ts";
 import { TpxError } from "../protocol/mod.ts";
 import { bytes, concat } from "./_test_conns.ts";
 import { SocksReply } from "./failures.ts";
-import {
-  freePort,
-  ipv6EchoServer,
-  proxyFixture,
-  readN,
-  readToEnd,
-  until,
-  writeAll,
-} from "./_test_proxy.ts";
+import { freePort, proxyFixture, readN, readToEnd, until, writeAll } from "./_test_proxy.ts";
 import { ProxyServer } from "./proxy_server.ts";
 
 const GREETING = Uint8Array.of(5, 1, 0);
@@ -71,22 +63,17 @@ Deno.test("ProxyServer forwards bytes a SOCKS5 client sends before the reply", a
   assert.equal(await echoThrough(conn, "and late"), "early and late");
 });
 
-Deno.test("ProxyServer connects SOCKS5 IPv4 addresses directly", async () => {
-  await using fx = await proxyFixture();
-  const { conn, reply } = await socksConnect(fx.proxy.port, "127.0.0.1", fx.echoPort);
-  using _ = conn;
-  assert.equal(reply, SocksReply.Succeeded);
-  assert.equal(await echoThrough(conn, "v4"), "v4");
-});
-
-Deno.test("ProxyServer connects SOCKS5 IPv6 addresses directly", async () => {
-  await using fx = await proxyFixture();
-  await using echo6 = ipv6EchoServer();
-  const { conn, reply } = await socksConnect(fx.proxy.port, "::1", echo6.port);
-  using _ = conn;
-  assert.equal(reply, SocksReply.Succeeded);
-  assert.equal(await echoThrough(conn, "v6"), "v6");
-});
+const families = [["IPv4", "127.0.0.1", "v4"], ["IPv6", "::1", "v6"]] as const;
+for (const [family, hostname, data] of families) {
+  Deno.test(`ProxyServer connects SOCKS5 ${family} addresses directly`, async () => {
+    await using fx = await proxyFixture();
+    await using echo = tcpEchoServer(hostname);
+    const { conn, reply } = await socksConnect(fx.proxy.port, hostname, echo.port);
+    using _ = conn;
+    assert.equal(reply, SocksReply.Succeeded);
+    assert.equal(await echoThrough(conn, data), data);
+  });
+}
 
 Deno.test("ProxyServer maps each SOCKS5 failure to its reply code", async () => {
   await using fx = await proxyFixture();

@@ -182,7 +182,8 @@ const web = () =>
     ],
   });
 
-async function connect(api: FakeClusterApi): Promise<KubeConnection & { dir: string }> {
+/** A connection to `api` through a kubeconfig in a temporary folder; dispose closes both. */
+async function connect(api: FakeClusterApi): Promise<KubeConnection> {
   const dir = await Deno.makeTempDir({ prefix: "tpx_index_" });
   const kubeconfig = `${dir}/config`;
   await Deno.writeTextFile(
@@ -197,7 +198,12 @@ async function connect(api: FakeClusterApi): Promise<KubeConnection & { dir: str
     }),
   );
   const kube = await connectKube({ kubeconfig, env: {} });
-  return Object.assign(kube, { dir });
+  return Object.assign(kube, {
+    async [Symbol.asyncDispose]() {
+      await kube.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
 }
 
 /** Waits for `check` to hold, failing after a deadline (a bound, not a speed assertion). */
@@ -209,14 +215,17 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
   }
 }
 
-function startIndex(kube: KubeConnection, namespaces?: string[]) {
-  const logger = new MemoryLogger();
-  const index = WatchedClusterIndex.start(kube, {
+/** An index over `kube` that retries quickly; dispose stops its watches. */
+function startIndex(
+  kube: KubeConnection,
+  namespaces?: string[],
+  logger: MemoryLogger = new MemoryLogger(),
+): WatchedClusterIndex {
+  return WatchedClusterIndex.start(kube, {
     namespaces,
     logger,
     backoff: () => new Backoff({ initialMs: 20, maxMs: 200, jitter: 0 }),
   });
-  return { index, logger };
 }
 
 Deno.test("WatchedClusterIndex lists and watches a namespace's Services and EndpointSlices", async () => {
@@ -231,117 +240,95 @@ Deno.test("WatchedClusterIndex lists and watches a namespace's Services and Endp
     addressType: "IPv4",
     endpoints: [{ addresses: ["10.244.0.7"], hostname: "db-0", conditions: { ready: true } }],
   });
-  const kube = await connect(api);
-  const { index } = startIndex(kube, ["shop"]);
-  try {
-    assert.equal(index.ready, false);
-    assert.match(index.notReadyReason(), /^waiting for the first list of services in "shop"/);
-    await until("the first lists", () => index.ready);
-    assert.deepEqual(api.lists.sort(), ["endpointslices shop", "services shop"]);
+  await using kube = await connect(api);
+  using index = startIndex(kube, ["shop"]);
+  assert.equal(index.ready, false);
+  assert.match(index.notReadyReason(), /^waiting for the first list of services in "shop"/);
+  await until("the first lists", () => index.ready);
+  assert.deepEqual(api.lists.sort(), ["endpointslices shop", "services shop"]);
 
-    const lookup = indexLookup({ index, clusterDomain: "cluster.local" });
-    assert.deepEqual(await lookup("web.shop.svc.cluster.local"), {
-      canonical: "web.shop.svc.cluster.local",
-      kind: "service",
-      addresses: ["10.96.0.20"],
-      ports: [
-        { name: "http", port: 80, protocol: "TCP" },
-        { name: "udp", port: 9090, protocol: "UDP" },
-      ],
-      ttl: 30,
-    });
-    assert.deepEqual((await lookup("db-0.db.shop.svc.cluster.local")).addresses, ["10.244.0.7"]);
-    assert.equal((await lookup("web.other.svc.cluster.local")).kind, "none");
+  const lookup = indexLookup({ index, clusterDomain: "cluster.local" });
+  assert.deepEqual(await lookup("web.shop.svc.cluster.local"), {
+    canonical: "web.shop.svc.cluster.local",
+    kind: "service",
+    addresses: ["10.96.0.20"],
+    ports: [
+      { name: "http", port: 80, protocol: "TCP" },
+      { name: "udp", port: 9090, protocol: "UDP" },
+    ],
+    ttl: 30,
+  });
+  assert.deepEqual((await lookup("db-0.db.shop.svc.cluster.local")).addresses, ["10.244.0.7"]);
+  assert.equal((await lookup("web.other.svc.cluster.local")).kind, "none");
 
-    api.put(
-      "services",
-      service("shop", "api", { clusterIP: "10.96.0.30", ports: [{ port: 8080 }] }),
-    );
-    await until("the new Service", () => index.service("shop", "api") !== undefined);
-    api.remove("services", "shop", "web");
-    await until("the deleted Service to go", () => index.service("shop", "web") === undefined);
-    assert.equal((await lookup("web.shop.svc.cluster.local")).kind, "none");
-  } finally {
-    index.stop();
-    await kube.close();
-    await Deno.remove(kube.dir, { recursive: true });
-  }
+  api.put(
+    "services",
+    service("shop", "api", { clusterIP: "10.96.0.30", ports: [{ port: 8080 }] }),
+  );
+  await until("the new Service", () => index.service("shop", "api") !== undefined);
+  api.remove("services", "shop", "web");
+  await until("the deleted Service to go", () => index.service("shop", "web") === undefined);
+  assert.equal((await lookup("web.shop.svc.cluster.local")).kind, "none");
 });
 
 Deno.test("WatchedClusterIndex lists again when its resourceVersion expired (410 Gone)", async () => {
   await using api = new FakeClusterApi();
   api.put("services", web());
   api.put("services", service("shop", "old", { clusterIP: "10.96.0.40", ports: [{ port: 80 }] }));
-  const kube = await connect(api);
-  const { index, logger } = startIndex(kube, ["shop"]);
-  try {
-    await until("the first lists", () => index.ready);
-    assert.ok(index.service("shop", "old"));
-    // The deletion is lost with the history: only a new list can show it.
-    api.compactLosing("services", "shop", "old");
-    await until(
-      "the relist to drop the lost Service",
-      () => index.service("shop", "old") === undefined,
-    );
-    assert.ok(api.expired >= 1, "a watch was answered 410");
-    assert.equal(api.lists.filter((l) => l === "services shop").length, 2);
-    assert.ok(index.service("shop", "web"));
-    assert.ok(logger.messages().includes("the watch expired; listing again"));
-    // And it watches again from the new list.
-    api.put("services", service("shop", "later", { clusterIP: "10.96.0.50", ports: [] }));
-    await until("a Service after the relist", () => index.service("shop", "later") !== undefined);
-  } finally {
-    index.stop();
-    await kube.close();
-    await Deno.remove(kube.dir, { recursive: true });
-  }
+  await using kube = await connect(api);
+  const logger = new MemoryLogger();
+  using index = startIndex(kube, ["shop"], logger);
+  await until("the first lists", () => index.ready);
+  assert.ok(index.service("shop", "old"));
+  // The deletion is lost with the history: only a new list can show it.
+  api.compactLosing("services", "shop", "old");
+  await until(
+    "the relist to drop the lost Service",
+    () => index.service("shop", "old") === undefined,
+  );
+  assert.ok(api.expired >= 1, "a watch was answered 410");
+  assert.equal(api.lists.filter((l) => l === "services shop").length, 2);
+  assert.ok(index.service("shop", "web"));
+  assert.ok(logger.messages().includes("the watch expired; listing again"));
+  // And it watches again from the new list.
+  api.put("services", service("shop", "later", { clusterIP: "10.96.0.50", ports: [] }));
+  await until("a Service after the relist", () => index.service("shop", "later") !== undefined);
 });
 
 Deno.test("WatchedClusterIndex across the cluster follows namespaces as they come and go", async () => {
   await using api = new FakeClusterApi();
   api.put("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
   api.put("services", web());
-  const kube = await connect(api);
-  const { index } = startIndex(kube);
-  try {
-    await until("the first lists", () => index.ready);
-    assert.deepEqual(api.lists.sort(), ["endpointslices *", "namespaces *", "services *"]);
-    const lookup = indexLookup({ index, clusterDomain: "cluster.local" });
-    assert.equal((await lookup("10-244-0-9.shop.pod.cluster.local")).kind, "pod");
-    assert.equal((await lookup("10-244-0-9.team.pod.cluster.local")).kind, "none");
-    api.put("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
-    await until("the new namespace", () => index.hasNamespace("team"));
-    api.put("services", service("team", "api", { clusterIP: "10.96.1.1", ports: [{ port: 81 }] }));
-    await until("a Service in it", () => index.service("team", "api") !== undefined);
-    assert.deepEqual((await lookup("api.team.svc.cluster.local")).ports, [
-      { port: 81, protocol: "TCP" },
-    ]);
-  } finally {
-    index.stop();
-    await kube.close();
-    await Deno.remove(kube.dir, { recursive: true });
-  }
+  await using kube = await connect(api);
+  using index = startIndex(kube);
+  await until("the first lists", () => index.ready);
+  assert.deepEqual(api.lists.sort(), ["endpointslices *", "namespaces *", "services *"]);
+  const lookup = indexLookup({ index, clusterDomain: "cluster.local" });
+  assert.equal((await lookup("10-244-0-9.shop.pod.cluster.local")).kind, "pod");
+  assert.equal((await lookup("10-244-0-9.team.pod.cluster.local")).kind, "none");
+  api.put("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+  await until("the new namespace", () => index.hasNamespace("team"));
+  api.put("services", service("team", "api", { clusterIP: "10.96.1.1", ports: [{ port: 81 }] }));
+  await until("a Service in it", () => index.service("team", "api") !== undefined);
+  assert.deepEqual((await lookup("api.team.svc.cluster.local")).ports, [
+    { port: 81, protocol: "TCP" },
+  ]);
 });
 
 Deno.test("WatchedClusterIndex is not ready while a list is forbidden, and says why", async () => {
   await using api = new FakeClusterApi();
   api.forbidden.add("endpointslices");
-  const kube = await connect(api);
-  const { index, logger } = startIndex(kube, ["shop"]);
-  try {
-    await until(
-      "the list to be refused twice",
-      () => logger.messages("warn").filter((m) => m === "listing failed; retrying").length >= 2,
-    );
-    assert.equal(index.ready, false);
-    assert.match(index.notReadyReason(), /^endpointslices in "shop": listing failed: .*forbidden/i);
-    api.forbidden.clear();
-    await until("the list once allowed", () => index.ready);
-  } finally {
-    index.stop();
-    await kube.close();
-    await Deno.remove(kube.dir, { recursive: true });
-  }
+  await using kube = await connect(api);
+  const logger = new MemoryLogger();
+  using index = startIndex(kube, ["shop"], logger);
+  await until(
+    "the list to be refused twice",
+    () => logger.messages("warn").filter((m) => m === "listing failed; retrying").length >= 2,
+  );
+  assert.equal(index.ready, false);
+  assert.match(index.notReadyReason(), /^endpointslices in "shop": listing failed: .*forbidden/i);
+  api.forbidden.clear();
+  await until("the list once allowed", () => index.ready);
 });
 
 /** A watchEnd that follows a fresh controller and collects what it reports. */

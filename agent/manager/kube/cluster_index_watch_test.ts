@@ -67,6 +67,15 @@ function setup() {
   return { clock, source, logger, replaced, applied, loop, step };
 }
 
+/** A started loop whose first list was empty at resourceVersion "1": it now watches from "1". */
+async function watchingFromEmptyList() {
+  const fixture = setup();
+  fixture.source.lists.push({ items: [], resourceVersion: "1" });
+  fixture.loop.start();
+  await fixture.step();
+  return fixture;
+}
+
 Deno.test("ListWatch lists, then watches from the list's resourceVersion and applies events", async () => {
   const { source, replaced, applied, loop, step } = setup();
   source.lists.push({ items: [object("web", "10")], resourceVersion: "12" });
@@ -86,10 +95,7 @@ Deno.test("ListWatch lists, then watches from the list's resourceVersion and app
 });
 
 Deno.test("ListWatch resumes an ended watch from the last resourceVersion without listing", async () => {
-  const { source, loop, step } = setup();
-  source.lists.push({ items: [], resourceVersion: "1" });
-  loop.start();
-  await step();
+  const { source, loop, step } = await watchingFromEmptyList();
   source.current!.event("ADDED", object("web", "5"));
   source.current!.done(null);
   await step();
@@ -156,10 +162,7 @@ Deno.test("ListWatch retries a failed list with backoff, logs it and reports it 
 });
 
 Deno.test("ListWatch backs off when watches fail or end at once, and not after a healthy one", async () => {
-  const { source, loop, step } = setup();
-  source.lists.push({ items: [], resourceVersion: "1" });
-  loop.start();
-  await step();
+  const { source, loop, step } = await watchingFromEmptyList();
   source.current!.done(new Error("socket hang up"));
   await step(499);
   assert.equal(source.watchedFrom.length, 1);
@@ -194,10 +197,7 @@ Deno.test("ListWatch lists again after the watch is refused with 401, to refresh
 });
 
 Deno.test("ListWatch.stop() ends the watch, cancels retries and ignores late callbacks", async () => {
-  const { clock, source, applied, loop, step } = setup();
-  source.lists.push({ items: [], resourceVersion: "1" });
-  loop.start();
-  await step();
+  const { clock, source, applied, loop, step } = await watchingFromEmptyList();
   const handlers = source.current!;
   loop.stop();
   assert.equal(source.stopped, 1);

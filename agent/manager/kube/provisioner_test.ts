@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TpxError } from "../../../tunnel/protocol/errors.ts";
-import { agent, daemon, fixture, spec } from "../state/_testing.ts";
+import { agent, daemon, type Fixture, fixture, spec } from "../state/_testing.ts";
 import type { AgentRemoval, AgentRollout } from "./injector.ts";
 import { type AgentInjection, AgentProvisioner } from "./provisioner.ts";
 
@@ -95,6 +95,26 @@ Deno.test("an intercept created during a removal gets the agent injected again",
   assert.deepEqual(injection.calls, ["remove shop/web", "ensure shop/web {}"]);
 });
 
+/**
+ * Creates an intercept whose agent never connects and runs the clock to `arrivalMs`, checking
+ * that it still waits 1 ms before.
+ *
+ * @returns the session's intercepts then
+ */
+async function interceptAfterArrivalTimeout(
+  f: Fixture,
+  provisioner: AgentProvisioner,
+  arrivalMs: number,
+) {
+  const { session } = f.state.arrive(daemon());
+  f.state.createIntercept(session.id, spec());
+  await provisioner.idle();
+  f.clock.advance(arrivalMs - 1);
+  assert.equal(f.state.interceptsOfSession(session.id)[0]?.state, "waiting");
+  f.clock.advance(1);
+  return f.state.interceptsOfSession(session.id);
+}
+
 Deno.test("an injected agent that never connects fails the waiting intercepts, naming its pod's log", async () => {
   using f = fixture({ leaseMs: 3_600_000 });
   const injection = new FakeInjection();
@@ -103,13 +123,7 @@ Deno.test("an injected agent that never connects fails the waiting intercepts, n
     clock: f.clock,
     arrivalMs: 30_000,
   });
-  const { session } = f.state.arrive(daemon());
-  f.state.createIntercept(session.id, spec());
-  await provisioner.idle();
-  f.clock.advance(29_999);
-  assert.equal(f.state.interceptsOfSession(session.id)[0]?.state, "waiting");
-  f.clock.advance(1);
-  const [intercept] = f.state.interceptsOfSession(session.id);
+  const [intercept] = await interceptAfterArrivalTimeout(f, provisioner, 30_000);
   assert.equal(intercept?.state, "failed");
   assert.equal(
     intercept?.detail,
@@ -142,14 +156,9 @@ Deno.test("the arrival timeout defaults to 60 s and names the workload when no p
   using f = fixture({ leaseMs: 3_600_000 });
   const injection = new FakeInjection();
   using provisioner = new AgentProvisioner(f.state, injection, f.logger, { clock: f.clock });
-  const { session } = f.state.arrive(daemon());
-  f.state.createIntercept(session.id, spec());
-  await provisioner.idle();
-  f.clock.advance(59_999);
-  assert.equal(f.state.interceptsOfSession(session.id)[0]?.state, "waiting");
-  f.clock.advance(1);
+  const [intercept] = await interceptAfterArrivalTimeout(f, provisioner, 60_000);
   assert.match(
-    f.state.interceptsOfSession(session.id)[0]?.detail ?? "",
+    intercept?.detail ?? "",
     /within 60 s \(run "kubectl logs -n shop deployment\/web -c tpx-agent"/,
   );
 });

@@ -11,11 +11,12 @@ import { Restorer } from "./restorer.ts";
 /** An injection whose cluster holds `injected`; removals may be held until released. */
 class FakeInjection implements AgentInjection {
   readonly calls: string[] = [];
-  injected: InjectedWorkload[] = [];
   /** Removals wait for this when set. */
   hold: Promise<void> | undefined;
   /** Resolves when a removal started. */
   removalStarted = Promise.withResolvers<void>();
+  /** @param injected the workloads the cluster holds with an agent */
+  constructor(public injected: InjectedWorkload[] = []) {}
   ensureAgent(namespace: string, workload: string) {
     this.calls.push(`ensure ${namespace}/${workload}`);
     return Promise.resolve();
@@ -46,9 +47,21 @@ function spec(name: string, workload = "web"): InterceptSpec {
 const web: InjectedWorkload = { kind: "Deployment", namespace: "shop", workload: "web" };
 const local = { host: "127.0.0.1", port: 1 };
 
+type Daemon = ReturnType<typeof loopbackDaemon>;
+
+/** Starts ana and bob, each with an intercept (named in `names`) of web for its own x-user. */
+async function bothOnWeb(
+  { ana, bob }: { ana: Daemon; bob: Daemon },
+  names: { ana: string; bob: string },
+): Promise<void> {
+  await ana.start();
+  await bob.start();
+  await ana.createIntercept({ ...spec(names.ana), filters: [header("x-user", "ana")] }, local);
+  await bob.createIntercept({ ...spec(names.bob), filters: [header("x-user", "bob")] }, local);
+}
+
 Deno.test("removeIntercept() with restore answers only once the workload is restored", async () => {
-  const injection = new FakeInjection();
-  injection.injected = [web];
+  const injection = new FakeInjection([web]);
   const hold = Promise.withResolvers<void>();
   injection.hold = hold.promise;
   await using manager = loopbackManager({ injection });
@@ -66,8 +79,7 @@ Deno.test("removeIntercept() with restore answers only once the workload is rest
 });
 
 Deno.test("removeIntercept() without restore leaves the agent to the idle timer", async () => {
-  const injection = new FakeInjection();
-  injection.injected = [web];
+  const injection = new FakeInjection([web]);
   await using manager = loopbackManager({ injection });
   await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
@@ -77,15 +89,11 @@ Deno.test("removeIntercept() without restore leaves the agent to the idle timer"
 });
 
 Deno.test("removeIntercept() with restore does not restore a workload another intercept uses", async () => {
-  const injection = new FakeInjection();
-  injection.injected = [web];
+  const injection = new FakeInjection([web]);
   await using manager = loopbackManager({ injection });
   await using ana = loopbackDaemon(manager, "ana");
   await using bob = loopbackDaemon(manager, "bob", "desk");
-  await ana.start();
-  await bob.start();
-  await ana.createIntercept({ ...spec("ana"), filters: [header("x-user", "ana")] }, local);
-  await bob.createIntercept({ ...spec("bob"), filters: [header("x-user", "bob")] }, local);
+  await bothOnWeb({ ana, bob }, { ana: "ana", bob: "bob" });
   const result = await ana.removeIntercept("ana", { restore: true });
   assert.deepEqual(result?.restored, []);
   assert.equal(result?.refused.length, 1);
@@ -102,8 +110,7 @@ Deno.test("removeIntercept() with restore does not restore a workload another in
 });
 
 Deno.test("restoreWorkloads() of one workload removes the caller's intercepts on it first", async () => {
-  const injection = new FakeInjection();
-  injection.injected = [web];
+  const injection = new FakeInjection([web]);
   await using manager = loopbackManager({ injection });
   await using ana = loopbackDaemon(manager, "ana");
   await ana.start();
@@ -117,16 +124,12 @@ Deno.test("restoreWorkloads() of one workload removes the caller's intercepts on
 });
 
 Deno.test("restoreWorkloads() refuses a workload another session intercepts, naming the holder", async () => {
-  const injection = new FakeInjection();
   const db: InjectedWorkload = { kind: "StatefulSet", namespace: "shop", workload: "db" };
-  injection.injected = [web, db];
+  const injection = new FakeInjection([web, db]);
   await using manager = loopbackManager({ injection });
   await using ana = loopbackDaemon(manager, "ana");
   await using bob = loopbackDaemon(manager, "bob", "desk");
-  await ana.start();
-  await bob.start();
-  await ana.createIntercept({ ...spec("mine"), filters: [header("x-user", "ana")] }, local);
-  await bob.createIntercept({ ...spec("theirs"), filters: [header("x-user", "bob")] }, local);
+  await bothOnWeb({ ana, bob }, { ana: "mine", bob: "theirs" });
   const result = await ana.restoreWorkloads({ all: true });
   assert.deepEqual(result.restored, [db]);
   assert.equal(result.refused.length, 1);
@@ -146,9 +149,8 @@ Deno.test("restoreWorkloads() refuses a workload another session intercepts, nam
 });
 
 Deno.test("restoreWorkloads({all}) restores what the cluster lists, also workloads this manager never saw", async () => {
-  const injection = new FakeInjection();
   const other: InjectedWorkload = { kind: "ReplicaSet", namespace: "dev", workload: "api" };
-  injection.injected = [web, other];
+  const injection = new FakeInjection([web, other]);
   await using manager = loopbackManager({ injection, managedNamespaces: ["shop", "dev"] });
   await using ana = loopbackDaemon(manager, "ana");
   await ana.start();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type FakeMachine, fakeMachine, FakeRunner } from "./_testing.ts";
-import type { CommandResult } from "./types.ts";
+import type { CommandResult, SystemDnsMode, SystemDnsPaths } from "./types.ts";
 import { detectSystemDns, type SystemDnsPlan } from "./detect.ts";
 
 /** Detects as root on `os`; commands answer from `answers` (success with no output otherwise). */
@@ -76,27 +76,6 @@ for (const [when, answer] of portlessVersions) {
   });
 }
 
-Deno.test("detectSystemDns() picks resolv.conf when it links to resolved's list of real servers", async () => {
-  await using machine = await fakeMachine();
-  await resolvedRuns(machine);
-  await Deno.writeTextFile(machine.paths.resolvedUpstreamResolvConf, "nameserver 10.0.0.1\n");
-  await Deno.symlink(machine.paths.resolvedUpstreamResolvConf, machine.paths.resolvConf);
-  const plan = await detectAsRoot(machine);
-  assert.equal(plan.mode, "resolv.conf");
-});
-
-Deno.test("detectSystemDns() picks systemd-resolved when nsswitch.conf asks it, whatever resolv.conf says", async () => {
-  await using machine = await fakeMachine();
-  await resolvedRuns(machine);
-  await Deno.writeTextFile(machine.paths.resolvConf, "nameserver 10.0.0.1\n");
-  await Deno.writeTextFile(
-    machine.paths.nsswitchConf,
-    "passwd: files\nhosts: files mymachines resolve [!UNAVAIL=return] dns myhostname\n",
-  );
-  const plan = await detectAsRoot(machine);
-  assert.equal(plan.mode, "systemd-resolved");
-});
-
 Deno.test("detectSystemDns() falls back to resolv.conf when resolvectl cannot reach resolved", async () => {
   await using machine = await fakeMachine();
   await withResolved(machine);
@@ -107,18 +86,49 @@ Deno.test("detectSystemDns() falls back to resolv.conf when resolvectl cannot re
   assert.match(plan.reason, /resolvectl status/);
 });
 
-Deno.test("detectSystemDns() picks resolv.conf when resolved runs but resolv.conf bypasses it", async () => {
-  await using machine = await fakeMachine();
-  await resolvedRuns(machine);
-  await Deno.writeTextFile(machine.paths.resolvConf, "nameserver 10.0.0.1\n");
-  const plan = await detectAsRoot(machine);
-  assert.equal(plan.mode, "resolv.conf");
-});
-
-Deno.test("detectSystemDns() counts a plain resolv.conf naming 127.0.0.53 as resolved's", async () => {
-  await using machine = await fakeMachine();
-  await resolvedRuns(machine);
-  await Deno.writeTextFile(machine.paths.resolvConf, "nameserver 127.0.0.53\noptions edns0\n");
-  const plan = await detectAsRoot(machine);
-  assert.equal(plan.mode, "systemd-resolved");
-});
+/** Machines where resolved runs: what else their files say, and the mode that fits. */
+const whenResolvedRuns: {
+  name: string;
+  files: (paths: SystemDnsPaths) => Promise<void>;
+  mode: SystemDnsMode;
+}[] = [
+  {
+    name: "picks resolv.conf when it links to resolved's list of real servers",
+    files: async (paths) => {
+      await Deno.writeTextFile(paths.resolvedUpstreamResolvConf, "nameserver 10.0.0.1\n");
+      await Deno.symlink(paths.resolvedUpstreamResolvConf, paths.resolvConf);
+    },
+    mode: "resolv.conf",
+  },
+  {
+    name: "picks systemd-resolved when nsswitch.conf asks it, whatever resolv.conf says",
+    files: async (paths) => {
+      await Deno.writeTextFile(paths.resolvConf, "nameserver 10.0.0.1\n");
+      await Deno.writeTextFile(
+        paths.nsswitchConf,
+        "passwd: files\nhosts: files mymachines resolve [!UNAVAIL=return] dns myhostname\n",
+      );
+    },
+    mode: "systemd-resolved",
+  },
+  {
+    name: "picks resolv.conf when resolved runs but resolv.conf bypasses it",
+    files: (paths) => Deno.writeTextFile(paths.resolvConf, "nameserver 10.0.0.1\n"),
+    mode: "resolv.conf",
+  },
+  {
+    name: "counts a plain resolv.conf naming 127.0.0.53 as resolved's",
+    files: (paths) =>
+      Deno.writeTextFile(paths.resolvConf, "nameserver 127.0.0.53\noptions edns0\n"),
+    mode: "systemd-resolved",
+  },
+];
+for (const { name, files, mode } of whenResolvedRuns) {
+  Deno.test(`detectSystemDns() ${name}`, async () => {
+    await using machine = await fakeMachine();
+    await resolvedRuns(machine);
+    await files(machine.paths);
+    const plan = await detectAsRoot(machine);
+    assert.equal(plan.mode, mode);
+  });
+}
