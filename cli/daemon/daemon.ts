@@ -189,13 +189,15 @@ export class Daemon {
     signal?: AbortSignal,
   ): Promise<InterceptView> {
     const connection = this.connection;
+    const namespace = request.namespace ?? connection.namespace;
+    const servicePort = await agentPort(connection, namespace, request);
     const spec: InterceptSpec = {
       name: request.name,
-      namespace: request.namespace ?? connection.namespace,
+      namespace,
       workload: request.workload,
       filters: request.filters,
       ...(request.service === undefined ? {} : { service: request.service }),
-      ...(request.servicePort === undefined ? {} : { servicePort: request.servicePort }),
+      ...(servicePort === undefined ? {} : { servicePort }),
     };
     const target = { host: "127.0.0.1", port: request.localPort };
     const manager = connection.manager;
@@ -206,7 +208,12 @@ export class Daemon {
       this.#asked.set(spec.name, { ...request, namespace: spec.namespace });
       const info = created.state === "waiting" ? await settled.wait(created) : created;
       if (info.state === "failed") {
-        throw new TpxError("cluster", `Cannot intercept "${spec.workload}": ${info.detail ?? ""}`, {
+        // The manager's detail already says what could not be intercepted, and why.
+        const detail = info.detail ?? "the manager gave no reason";
+        const message = detail.startsWith("Cannot intercept")
+          ? detail
+          : `Cannot intercept "${spec.workload}": ${detail}`;
+        throw new TpxError("cluster", message, {
           code: DaemonErrorCode.InterceptFailed,
           hint: `"tpx list -n ${spec.namespace}" shows the workloads and their agents`,
         });
@@ -424,4 +431,26 @@ async function dormant(connection: ClusterConnection): Promise<DormantAgent[] | 
     });
   }
   return [...rows.values()];
+}
+
+/**
+ * The port to ask the manager for: a Service port number the user gave (`-p 8080:80`) becomes
+ * that port's name or its target's number, which is what the agent knows.
+ */
+async function agentPort(
+  connection: ClusterConnection,
+  namespace: string,
+  request: InterceptRequest,
+): Promise<string | undefined> {
+  const wanted = request.servicePort;
+  if (wanted === undefined || connection.kube === undefined) return wanted;
+  const { readAgentPortFor } = await import("../../cluster/routing/service_port.ts");
+  const translated = await readAgentPortFor(
+    connection.kube,
+    namespace,
+    request.workload,
+    wanted,
+    request.service,
+  ).catch(() => undefined);
+  return translated ?? wanted;
 }

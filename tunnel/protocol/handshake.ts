@@ -42,7 +42,7 @@ export function negotiate(local: Hello, remote: Hello): Negotiation {
   const newer = older === local ? remote : local;
   return {
     ok: false,
-    reason: `${describe(older)} is too old for ${describe(newer)}: upgrade the ${
+    reason: `The ${describe(older)} is too old for the ${describe(newer)}: upgrade the ${
       roleName(older.role)
     } to tpx ${newer.software} (${upgradeHint(older.role)})`,
   };
@@ -62,6 +62,7 @@ function upgradeHint(role: Role): string {
     case Role.Agent:
       return 'run "tpx manager upgrade", which also replaces the agents';
     case Role.Daemon:
-      return 'install the newer tpx binary and run "tpx quit" then "tpx connect"';
+      return 'install the newer tpx binary and run "tpx quit" then "tpx connect"; or ' +
+        '"tpx manager upgrade" with this tpx moves the manager to its version';
   }
 }

@@ -44,9 +44,10 @@ Deno.test("negotiate() refuses an older daemon, naming both sides and the fix", 
   const result = negotiate(hello(Role.Manager, 3, 4, "0.4.0"), hello(Role.Daemon, 1, 2, "0.2.0"));
   assert.deepEqual(result, {
     ok: false,
-    reason: "daemon tpx 0.2.0 (protocol 1-2) is too old for manager tpx 0.4.0 (protocol 3-4): " +
+    reason:
+      "The daemon tpx 0.2.0 (protocol 1-2) is too old for the manager tpx 0.4.0 (protocol 3-4): " +
       'upgrade the daemon to tpx 0.4.0 (install the newer tpx binary and run "tpx quit" then ' +
-      '"tpx connect")',
+      '"tpx connect"; or "tpx manager upgrade" with this tpx moves the manager to its version)',
   });
 });
 
@@ -54,7 +55,8 @@ Deno.test("negotiate() refuses an older manager, naming both sides and the fix",
   const result = negotiate(hello(Role.Manager, 1, 1, "0.1.0"), hello(Role.Daemon, 2, 2, "0.2.0"));
   assert.deepEqual(result, {
     ok: false,
-    reason: "manager tpx 0.1.0 (protocol 1) is too old for daemon tpx 0.2.0 (protocol 2): " +
+    reason:
+      "The manager tpx 0.1.0 (protocol 1) is too old for the daemon tpx 0.2.0 (protocol 2): " +
       'upgrade the manager to tpx 0.2.0 (run "tpx manager upgrade")',
   });
 });
@@ -64,7 +66,7 @@ Deno.test("negotiate() refuses an older agent, naming both sides and the fix", (
   assert.ok(!result.ok);
   assert.equal(
     result.reason,
-    "agent tpx 0.1.0 (protocol 1) is too old for manager tpx 0.3.0 (protocol 2-3): " +
+    "The agent tpx 0.1.0 (protocol 1) is too old for the manager tpx 0.3.0 (protocol 2-3): " +
       'upgrade the agent to tpx 0.3.0 (run "tpx manager upgrade", which also replaces the agents)',
   );
 });
