@@ -128,7 +128,9 @@ export class Stream {
   /**
    * Every chunk received so far, as they arrived, without copying: the relay's fast path
    * when it fell behind. One credit for all of them means one window update where
-   * {@link readChunk} sent one per chunk; each is a send that wakes the peer's thread.
+   * {@link readChunk} sent one per chunk; each is a send that wakes the peer's thread. The
+   * caller holds at most a window of them, as {@link readChunk}'s caller may hold one frame
+   * of up to a window.
    *
    * @returns at least one chunk, or `null` once the peer half-closed and everything was read
    */
@@ -140,7 +142,8 @@ export class Stream {
     }
     const chunks: Uint8Array[] = [];
     let bytes = 0;
-    for (let chunk = this.#received.shift(); chunk; chunk = this.#received.shift()) {
+    while (this.#received.length > 0) {
+      const chunk = this.#received.shift()!;
       chunks.push(chunk);
       bytes += chunk.length;
     }
@@ -150,7 +153,8 @@ export class Stream {
 
   /**
    * Sends `length` bytes that the caller read into `frame` after {@link HEADER_SIZE} bytes
-   * of room, without copying; the stream owns `frame` from then on.
+   * of room, without copying; the stream owns `frame` until it calls `onWritten` (for good
+   * without one).
    *
    * @param frame header room followed by the payload
    * @param length payload bytes, at most {@link MAX_CHUNK}
