@@ -12,8 +12,9 @@
  * ```
  * @module
  */
+import { cliResult } from "../support/cli.ts";
 import { AGENT, getJson } from "./_injection_support.ts";
-import { cacheDir, type CommandResult, exec, kubectl } from "./cluster.ts";
+import { cacheDir, type CommandResult, exec } from "./cluster.ts";
 
 /** What the echo app or a local app answered to a request from inside the cluster. */
 export interface ClusterAnswer {
@@ -238,12 +239,7 @@ export async function resolvConfNamespace(): Promise<ResolvConfNamespace> {
       env,
       stdin: "null",
     }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
+    return cliResult(output);
   };
   return {
     resolvConf,
@@ -383,24 +379,7 @@ export async function tpxLeftovers(namespaces: readonly string[]): Promise<strin
   return found.sort();
 }
 
-/**
- * Removes a manager without tpx, which a failed test may have left broken: its cluster-scoped
- * objects, its Roles in other namespaces, and its namespace.
- *
- * @param managerNamespace the manager's namespace
- */
-export async function forceRemoveManager(managerNamespace: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${managerNamespace}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
-  await kubectl(["delete", "namespace", managerNamespace, "--ignore-not-found", "--timeout=120s"]);
-}
+export { forceRemoveManager } from "./cluster.ts";
 
 /**
  * Whether a process runs (a zombie counts as gone).

@@ -25,6 +25,7 @@ import {
   createNamespace,
   deleteNamespace,
   exec,
+  forceRemoveManager,
   images,
   kubeconfigPath,
   kubectl,
@@ -122,23 +123,9 @@ export async function withInjectionSetup<T>(
   } finally {
     await client?.close();
     await kube?.close();
-    await removeManager(managerNamespace);
+    await forceRemoveManager(managerNamespace);
     for (const namespace of namespaces) await deleteNamespace(namespace);
   }
-}
-
-/** Removes a test's manager without tpx, which the test may have broken. */
-async function removeManager(managerNamespace: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${managerNamespace}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
-  await deleteNamespace(managerNamespace);
 }
 
 /**

@@ -226,6 +226,25 @@ export async function deleteNamespace(namespace: string): Promise<void> {
 }
 
 /**
+ * Removes a test's manager without tpx (which the test may have broken): its cluster-wide
+ * and per-namespace RBAC, found by their labels, and its namespace.
+ *
+ * @param managerNamespace the manager's namespace
+ */
+export async function forceRemoveManager(managerNamespace: string): Promise<void> {
+  const selector = `tpx.dev/manager-namespace=${managerNamespace}`;
+  await kubectl([
+    "delete",
+    "clusterroles,clusterrolebindings",
+    "-l",
+    selector,
+    "--ignore-not-found",
+  ]);
+  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
+  await deleteNamespace(managerNamespace);
+}
+
+/**
  * Runs `fn` with a fresh namespace, deleting the namespace afterwards whatever happens.
  *
  * @param prefix the start of the namespace's name

@@ -3,35 +3,24 @@
 // runs and `tpx manager install` works with its credential; a plugin that prints an empty
 // apiVersion stops the CLI with the error that says what to upgrade, before anything is created.
 import assert from "node:assert/strict";
+import { runTpx } from "../support/cli.ts";
 import { join } from "node:path";
 import {
   type CommandResult,
   createNamespace,
   deleteNamespace,
+  forceRemoveManager,
   images,
   kubectl,
   waitFor,
 } from "./cluster.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const EXEC_V1 = "client.authentication.k8s.io/v1";
 const USER = "exec-user";
 
 /** Runs the tpx CLI from source with the kubeconfig given. */
-async function tpx(args: readonly string[], kubeconfig: string): Promise<CommandResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args, "--kubeconfig", kubeconfig],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function tpx(args: readonly string[], kubeconfig: string): Promise<CommandResult> {
+  return runTpx([...args, "--kubeconfig", kubeconfig]);
 }
 
 /** A ServiceAccount bound to cluster-admin, and the way to remove it all. */
@@ -159,20 +148,6 @@ async function managerObjects(namespace: string): Promise<string[]> {
   return stdout.split("\n").filter((line) => line !== "");
 }
 
-/** Removes a manager without tpx, whatever the test left. */
-async function forceCleanup(namespace: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${namespace}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
-  await deleteNamespace(namespace);
-}
-
 Deno.test("tpx manager install authenticates with an exec credential plugin of the kubeconfig", async () => {
   const ns = await createNamespace("tpx-exec-plugin");
   const dir = await Deno.makeTempDir({ prefix: "tpx-exec-plugin-" });
@@ -208,7 +183,7 @@ Deno.test("tpx manager install authenticates with an exec credential plugin of t
       return (await managerObjects(ns)).length === 0;
     });
   } finally {
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -248,7 +223,7 @@ Deno.test("a credential plugin that prints an empty apiVersion stops tpx with wh
     assert.notEqual(code, 0, "the manager's namespace was not created");
     assert.deepEqual(await managerObjects(ns), [], "nothing of the manager was created");
   } finally {
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
     await deleteNamespace(home);
     await Deno.remove(dir, { recursive: true });
   }

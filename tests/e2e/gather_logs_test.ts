@@ -2,6 +2,7 @@
 // namespace of its own, the archive holds that manager's log as kubectl shows it, and names
 // nothing from the cluster as missing; an injected workload's agent log is in it too.
 import assert from "node:assert/strict";
+import { runTpx } from "../support/cli.ts";
 import type { GatherResult } from "../../cli/commands/gather_logs.ts";
 import { readTarGz } from "../../cli/support/_test_untar.ts";
 import { inject, type Service, type Workload } from "../../cluster/injection/mod.ts";
@@ -10,6 +11,7 @@ import {
   createNamespace,
   deleteNamespace,
   echoApp,
+  forceRemoveManager,
   images,
   kubeconfigPath,
   kubectl,
@@ -18,42 +20,14 @@ import {
   waitFor,
 } from "./cluster.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
 /** Runs the tpx CLI from source against the local cluster, with a private TPX_HOME. */
-async function tpx(home: string, args: readonly string[]): Promise<CommandResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args, "--kubeconfig", kubeconfigPath()],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", TPX_HOME: home },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function tpx(home: string, args: readonly string[]): Promise<CommandResult> {
+  return runTpx([...args, "--kubeconfig", kubeconfigPath()], { TPX_HOME: home });
 }
 
 async function getJson<T>(args: readonly string[]): Promise<T> {
   const { stdout } = await kubectl(["get", ...args, "-o", "json"], { check: true });
   return JSON.parse(stdout) as T;
-}
-
-/** What a failed uninstall may have left. */
-async function forceCleanup(namespace: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${namespace}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
-  await deleteNamespace(namespace);
 }
 
 Deno.test("gather-logs --namespace-manager archives the manager's log lines from the cluster", async () => {
@@ -106,7 +80,7 @@ Deno.test("gather-logs --namespace-manager archives the manager's log lines from
   } finally {
     // tpx's own uninstall first; whatever it could not remove, forceCleanup does.
     await tpx(home, ["manager", "uninstall", "-n", ns]);
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
     await Deno.remove(home, { recursive: true });
   }
 });
@@ -177,7 +151,7 @@ Deno.test("gather-logs archives the log of every injected agent, found by listin
     );
   } finally {
     await tpx(home, ["manager", "uninstall", "-n", ns]);
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
     await deleteNamespace(app);
     await Deno.remove(home, { recursive: true });
   }

@@ -3,6 +3,7 @@
 // permissions it should, rolls on upgrade, fails fast with the reason on a bad image, and
 // uninstall restores an injected workload exactly and leaves nothing behind.
 import assert from "node:assert/strict";
+import { runTpx } from "../support/cli.ts";
 import {
   inject,
   restorationDiff,
@@ -14,6 +15,7 @@ import {
   createNamespace,
   deleteNamespace,
   echoApp,
+  forceRemoveManager,
   images,
   kubeconfigPath,
   kubectl,
@@ -23,24 +25,11 @@ import {
   waitFor,
 } from "./cluster.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const MANAGER = "tpx-manager";
 
 /** Runs the tpx CLI from source against the local cluster. */
-async function tpx(args: readonly string[]): Promise<CommandResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args, "--kubeconfig", kubeconfigPath()],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function tpx(args: readonly string[]): Promise<CommandResult> {
+  return runTpx([...args, "--kubeconfig", kubeconfigPath()]);
 }
 
 async function tpxJson<T>(args: readonly string[]): Promise<T> {
@@ -77,20 +66,6 @@ async function leftovers(namespace: string): Promise<string[]> {
     "name",
   ], { check: true });
   return stdout.split("\n").filter((line) => line !== "");
-}
-
-/** Removes what a failed test may have left, without tpx (which the test may have broken). */
-async function forceCleanup(namespace: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${namespace}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
-  await deleteNamespace(namespace);
 }
 
 /**
@@ -177,7 +152,7 @@ Deno.test("install starts a restricted manager that answers /healthz; upgrade ro
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /not installed/);
   } finally {
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
   }
 });
 
@@ -246,7 +221,7 @@ Deno.test("a manager of two namespaces may act only there; uninstall restores an
     assert.deepEqual(restorationDiff(service, serviceAfter), []);
     assert.deepEqual(await leftovers(ns), []);
   } finally {
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
     for (const namespace of [a, b, outside]) await deleteNamespace(namespace);
   }
 });
@@ -278,7 +253,7 @@ Deno.test("install with an image that does not exist fails fast, naming the pull
     });
     assert.deepEqual(await leftovers(ns), []);
   } finally {
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
   }
 });
 
@@ -301,6 +276,6 @@ Deno.test("a manager in the user's own namespace leaves it in place; a failed up
     const { code } = await kubectl(["get", "ns", ns]);
     assert.equal(code, 0, "the user's namespace is still there");
   } finally {
-    await forceCleanup(ns);
+    await forceRemoveManager(ns);
   }
 });

@@ -13,6 +13,7 @@ import {
   createNamespace,
   deleteNamespace,
   echoApp,
+  forceRemoveManager,
   images,
   kubeconfigPath,
   kubectl,
@@ -21,17 +22,8 @@ import {
 } from "./cluster.ts";
 
 async function cleanup(managerNs: string, appNs?: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${managerNs}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
   if (appNs) await deleteNamespace(appNs);
-  await deleteNamespace(managerNs);
+  await forceRemoveManager(managerNs);
 }
 
 async function jsonpath(args: readonly string[], path: string): Promise<string> {

@@ -15,6 +15,7 @@ import {
   createNamespace,
   deleteNamespace,
   echoApp,
+  forceRemoveManager,
   images,
   kubeconfigPath,
   kubectl,
@@ -28,17 +29,8 @@ async function getJson<T>(args: readonly string[]): Promise<T> {
 }
 
 async function cleanup(managerNs: string, appNs: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${managerNs}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
   await deleteNamespace(appNs);
-  await deleteNamespace(managerNs);
+  await forceRemoveManager(managerNs);
 }
 
 /** The Deployment and the Service of an echo app, as they are now. */

@@ -43,6 +43,25 @@ export function cliResult(output: Deno.CommandOutput): CliResult {
   return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
 }
 
+/**
+ * Runs `tpx ARGS` from source as a process, without colour.
+ *
+ * @param args its arguments
+ * @param env more of its environment (added to this process's)
+ * @returns its exit code and output
+ */
+export async function runTpx(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", mainModule, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+  }).output();
+  return cliResult(output);
+}
+
 /** A private tpx home: its commands, and a dispose that stops its daemon and removes it. */
 export interface CliHome extends AsyncDisposable {
   home: string;

@@ -18,6 +18,7 @@ import {
   createNamespace,
   deleteNamespace,
   echoApp,
+  forceRemoveManager,
   images,
   kubeconfigPath,
   kubectl,
@@ -68,21 +69,7 @@ export async function withDaySetup<T>(fn: (setup: DaySetup) => Promise<T>): Prom
     );
     return await fn({ namespace, managerNamespace, leaseMs: LEASE_MS });
   } finally {
-    await removeManager(managerNamespace);
+    await forceRemoveManager(managerNamespace);
     if (namespace !== undefined) await deleteNamespace(namespace);
   }
-}
-
-/** Removes the manager without tpx: its cluster-wide and per-namespace RBAC, its namespace. */
-async function removeManager(managerNamespace: string): Promise<void> {
-  const selector = `tpx.dev/manager-namespace=${managerNamespace}`;
-  await kubectl([
-    "delete",
-    "clusterroles,clusterrolebindings",
-    "-l",
-    selector,
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "roles,rolebindings", "-A", "-l", selector, "--ignore-not-found"]);
-  await deleteNamespace(managerNamespace);
 }
