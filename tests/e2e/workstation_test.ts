@@ -96,7 +96,10 @@ Deno.test("connect, names and services from this machine, intercepts in two name
       async () => await fromCluster(a, `http://echo.${b}/`) === "laptop-b",
     );
     const both = await cli.json<StatusResponse>(["status"]);
-    assert.deepEqual(both.intercepts.map((i) => i.spec.name).sort(), [`echo-${a}`, `echo-${b}`]);
+    assert.deepEqual(
+      both.intercepts.map((i) => i.spec.name).sort(),
+      [`echo-${a}`, `echo-${b}`].sort(),
+    );
 
     const list = await cli.json<{ kind: string; name: string; agent: string }[]>(["list"]);
     assert.deepEqual(list.map((w) => [w.kind, w.name, w.agent]), [[
