@@ -37,6 +37,9 @@ export const DaemonErrorCode = {
   NeedsKubernetes: "needs_kubernetes",
 } as const;
 
+/** Where intercepted connections are dialed on this machine. */
+const LOCAL_HOST = "127.0.0.1";
+
 /** Options of {@link Daemon}. */
 export interface DaemonOptions {
   logger: Logger;
@@ -46,9 +49,6 @@ export interface DaemonOptions {
   interceptTimeoutMs?: number;
   /** How long an active intercept may wait for the Services to reach its agents; 30 s. */
   routedTimeoutMs?: number;
-
-  /** Opens a connection; tests replace it. */
-  open?: typeof ClusterConnection.open;
 }
 
 /**
@@ -56,7 +56,7 @@ export interface DaemonOptions {
  *
  * @example
  * ```ts
- * const daemon = new Daemon({ logger, logPath, dns: { address: "127.0.0.1", port: 0 } });
+ * const daemon = new Daemon({ logger, logPath });
  * await daemon.connect(request);
  * await daemon.intercept(request, (line) => progress(line));
  * ```
@@ -66,9 +66,10 @@ export class Daemon {
   #connection: ClusterConnection | undefined;
   /** A connect in progress; a second `connect` waits for it instead of racing it. */
   #connecting: Promise<ClusterConnection> | undefined;
-  /** Where each intercept's traffic goes here, by intercept name. */
-  readonly #targets = new Map<string, { host: string; port: number }>();
-  /** What each intercept was asked with, so a replacing daemon can ask again. */
+  /**
+   * What each intercept was asked with, by name: where its traffic goes here, and what a
+   * replacing daemon asks for again.
+   */
   readonly #asked = new Map<string, InterceptRequest>();
 
   /** @param options the logger, the log path and the stub's address */
@@ -107,10 +108,9 @@ export class Daemon {
       }
       return this.#sessionStatus(current);
     }
-    const open = this.#options.open ?? ClusterConnection.open;
     const { logger } = this.#options;
     this.#connecting = planLocalDns(request.systemDns ?? "off", logger)
-      .then((localDns) => open(request, { logger, localDns }));
+      .then((localDns) => ClusterConnection.open(request, { logger, localDns }));
     try {
       this.#connection = await this.#connecting;
     } finally {
@@ -133,7 +133,6 @@ export class Daemon {
       return { disconnected: false, intercepts: [] };
     }
     const intercepts = connection.manager.intercepts.map((i) => i.spec.name);
-    this.#targets.clear();
     this.#asked.clear();
     await connection.close();
     this.#options.logger.info("disconnected", { intercepts });
@@ -199,12 +198,11 @@ export class Daemon {
       ...(request.service === undefined ? {} : { service: request.service }),
       ...(servicePort === undefined ? {} : { servicePort }),
     };
-    const target = { host: "127.0.0.1", port: request.localPort };
+    const target = { host: LOCAL_HOST, port: request.localPort };
     const manager = connection.manager;
     const settled = this.#settled(spec.name, progress, signal);
     try {
       const created = await manager.createIntercept(spec, target);
-      this.#targets.set(spec.name, target);
       this.#asked.set(spec.name, { ...request, namespace: spec.namespace });
       const info = created.state === "waiting" ? await settled.wait(created) : created;
       if (info.state === "failed") {
@@ -224,7 +222,6 @@ export class Daemon {
       if (manager.intercepts.some((i) => i.spec.name === spec.name)) {
         await manager.removeIntercept(spec.name).catch(() => {});
       }
-      this.#targets.delete(spec.name);
       this.#asked.delete(spec.name);
       throw error;
     } finally {
@@ -327,7 +324,6 @@ export class Daemon {
       });
     }
     const restored = await manager.removeIntercept(name, { restore });
-    this.#targets.delete(name);
     this.#asked.delete(name);
     return restored === undefined ? { intercept: info } : { intercept: info, ...restored };
   }
@@ -346,7 +342,6 @@ export class Daemon {
     const live = new Set(manager.intercepts.map((i) => i.spec.name));
     for (const name of [...this.#asked.keys()].filter((n) => !live.has(n))) {
       this.#asked.delete(name);
-      this.#targets.delete(name);
     }
     return result;
   }
@@ -388,7 +383,7 @@ export class Daemon {
 
   async #views(intercepts: readonly InterceptInfo[], probe: boolean): Promise<InterceptView[]> {
     return await Promise.all(intercepts.map(async (info) => {
-      const local = this.#targets.get(info.spec.name) ?? { host: "127.0.0.1", port: 0 };
+      const local = { host: LOCAL_HOST, port: this.#asked.get(info.spec.name)?.localPort ?? 0 };
       const view: InterceptView = { ...info, local };
       if (probe && local.port > 0) view.localListening = await listening(local);
       return view;

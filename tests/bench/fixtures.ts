@@ -233,3 +233,43 @@ export async function readFully(conn: Deno.Conn, p: Uint8Array): Promise<boolean
   }
   return true;
 }
+
+/**
+ * A sink that counts what it reads and, once its peer half-closes, answers with the count
+ * (8 bytes, big-endian), so a pusher knows every byte arrived.
+ *
+ * @returns the sink
+ */
+export function countingSink(): Path {
+  return server(async (conn) => {
+    const buffer = new Uint8Array(256 * 1024);
+    let total = 0n;
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      total += BigInt(n);
+    }
+    const reply = new Uint8Array(8);
+    new DataView(reply.buffer).setBigUint64(0, total);
+    await writeFully(conn, reply);
+  });
+}
+
+/**
+ * Pushes `bytes` into a {@link countingSink} over `conn`, half-closes, waits for the count
+ * and closes.
+ *
+ * @param conn a connection that reaches the sink
+ * @param bytes how many bytes to push
+ * @throws {Error} when the sink did not answer or counted other than `bytes`
+ */
+export async function pushIntoSink(conn: Deno.TcpConn, bytes: number): Promise<void> {
+  const chunk = new Uint8Array(256 * 1024).fill(0x5a);
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    await writeFully(conn, chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
+  }
+  await conn.closeWrite();
+  const reply = new Uint8Array(8);
+  if (!await readFully(conn, reply)) throw new Error("the sink did not answer");
+  conn.close();
+  const counted = Number(new DataView(reply.buffer).getBigUint64(0));
+  if (counted !== bytes) throw new Error(`the sink counted ${counted} of ${bytes} bytes`);
+}

@@ -9,7 +9,14 @@
 import { silentLogger } from "../../tunnel/log.ts";
 import { directRoute, ProxyServer } from "../../tunnel/proxy/mod.ts";
 import { type BenchOptions, type BenchResult, figure, percentile, round } from "./result.ts";
-import { readFully, relayPath, server, writeFully } from "./fixtures.ts";
+import {
+  countingSink,
+  pushIntoSink,
+  readFully,
+  relayPath,
+  server,
+  writeFully,
+} from "./fixtures.ts";
 
 const MiB = 1024 * 1024;
 
@@ -32,35 +39,10 @@ async function open(port: number, proxyPort?: number): Promise<Deno.TcpConn> {
   return conn;
 }
 
-/** A sink that counts what it reads and, at the end, answers with the count (8 bytes). */
-function countingSink() {
-  return server(async (conn) => {
-    const buffer = new Uint8Array(256 * 1024);
-    let total = 0n;
-    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-      total += BigInt(n);
-    }
-    const reply = new Uint8Array(8);
-    new DataView(reply.buffer).setBigUint64(0, total);
-    await writeFully(conn, reply);
-  });
-}
-
 async function push(sinkPort: number, bytes: number, proxyPort?: number): Promise<number> {
-  const chunk = new Uint8Array(256 * 1024).fill(0x5a);
   const start = performance.now();
-  const conn = await open(sinkPort, proxyPort);
-  for (let sent = 0; sent < bytes; sent += chunk.length) {
-    await writeFully(conn, chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
-  }
-  await conn.closeWrite();
-  const reply = new Uint8Array(8);
-  if (!await readFully(conn, reply)) throw new Error("the sink did not answer");
-  const seconds = (performance.now() - start) / 1000;
-  conn.close();
-  const counted = Number(new DataView(reply.buffer).getBigUint64(0));
-  if (counted !== bytes) throw new Error(`the sink counted ${counted} of ${bytes} bytes`);
-  return bytes / seconds;
+  await pushIntoSink(await open(sinkPort, proxyPort), bytes);
+  return bytes / ((performance.now() - start) / 1000);
 }
 
 async function throughput(options: BenchOptions): Promise<BenchResult> {

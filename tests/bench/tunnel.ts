@@ -7,7 +7,9 @@
 import { createHash } from "node:crypto";
 import { type BenchOptions, type BenchResult, figure, percentile, round } from "./result.ts";
 import {
+  countingSink,
   type Path,
+  pushIntoSink,
   readFully,
   relayPathInWorker,
   server,
@@ -19,37 +21,13 @@ const MiB = 1024 * 1024;
 /** Each path is measured in this many alternating turns. */
 const TURNS = 8;
 
-/** A sink that counts what it reads and, at the end, answers with the count (8 bytes). */
-function countingSink(): Path {
-  return server(async (conn) => {
-    const buffer = new Uint8Array(256 * 1024);
-    let total = 0n;
-    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-      total += BigInt(n);
-    }
-    const reply = new Uint8Array(8);
-    new DataView(reply.buffer).setBigUint64(0, total);
-    await writeFully(conn, reply);
-  });
-}
-
 /** Bytes per second for pushing `bytes` through the path at `port` into the sink. */
 async function pushThrough(port: number, bytes: number): Promise<number> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
-  const chunk = new Uint8Array(256 * 1024).fill(0x5a);
   const start = performance.now();
-  for (let sent = 0; sent < bytes; sent += chunk.length) {
-    await writeFully(conn, chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
-  }
-  await conn.closeWrite();
-  const reply = new Uint8Array(8);
-  if (!await readFully(conn, reply)) throw new Error("the sink did not answer");
-  const seconds = (performance.now() - start) / 1000;
-  conn.close();
-  const counted = Number(new DataView(reply.buffer).getBigUint64(0));
-  if (counted !== bytes) throw new Error(`the sink counted ${counted} of ${bytes} bytes`);
-  return bytes / seconds;
+  await pushIntoSink(conn, bytes);
+  return bytes / ((performance.now() - start) / 1000);
 }
 
 async function throughput(options: BenchOptions): Promise<BenchResult> {
