@@ -328,3 +328,21 @@ export class RawPeer {
     return first.hello;
   }
 }
+
+/** A daemon session dialed against a hand-driven peer that completes the handshake. */
+export async function dialerAgainstRaw(
+  channels: ChannelPair,
+  options: Omit<SessionOptions<DaemonToManager, ManagerToDaemon>, "side" | "hello" | "codec">,
+): Promise<{ session: Session<DaemonToManager, ManagerToDaemon>; raw: RawPeer }> {
+  const raw = new RawPeer(channels.acceptor);
+  const [session] = await Promise.all([
+    Session.connect(channels.dialer, {
+      side: "dialer",
+      hello: daemonHello(),
+      codec: daemonCodec,
+      ...options,
+    }),
+    raw.acceptHandshake(),
+  ]);
+  return { session, raw };
+}

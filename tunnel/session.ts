@@ -19,6 +19,7 @@ import {
   GoAwayCode,
   type Hello,
   INITIAL_WINDOW,
+  MAX_DATAGRAM,
   negotiate,
   ProtocolError,
   ResetCode,
@@ -29,6 +30,8 @@ import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 
 /** Each stream's window in each direction, in bytes: the wire contract's (SPEC.md §9). */
 export const STREAM_WINDOW = INITIAL_WINDOW;
+/** The highest stream id; ids are never reused on a connection (SPEC.md §7). */
+const MAX_STREAM_ID = 0xffff_ffff;
 /** How long a closing session waits for its last frames to be written. */
 const GO_AWAY_FLUSH_MS = 1000;
 /** Bytes of each receive buffer; retained payloads keep theirs alive. */
@@ -59,6 +62,11 @@ export interface SessionOptions<Out, In> {
   keepaliveIntervalMs?: number;
   /** Close when nothing arrived for this long. Default 30 s. */
   keepaliveTimeoutMs?: number;
+  /**
+   * The first stream id this side opens: 1 for the dialer and 2 for the acceptor unless set,
+   * and of that parity. Tests start near the end of the id space.
+   */
+  firstStreamId?: number;
   clock?: Clock;
 }
 
@@ -137,7 +145,7 @@ export class Session<Out, In> {
       initialCapacity: RECEIVE_BUFFER,
       retainPayloads: true,
     });
-    this.#nextId = options.side === "dialer" ? 1 : 2;
+    this.#nextId = options.firstStreamId ?? (options.side === "dialer" ? 1 : 2);
     this.#lastReceived = this.#clock.now();
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
   }
@@ -222,6 +230,11 @@ export class Session<Out, In> {
    */
   open(destination: Destination): Promise<Stream> {
     if (this.#endError) return Promise.reject(this.#endError);
+    if (this.#nextId > MAX_STREAM_ID) {
+      // Ids are never reused (SPEC.md §7): this connection is done, and the owner reconnects.
+      void this.#goAway(GoAwayCode.Normal, "stream ids used up");
+      return Promise.reject(new SessionClosedError("stream ids used up"));
+    }
     const id = this.#nextId;
     this.#nextId += 2;
     const stream = new Stream(id, destination, STREAM_WINDOW, this.#link);
@@ -354,17 +367,25 @@ export class Session<Out, In> {
         return this.#receiveAccept(frame.streamId);
       case FrameType.Data: {
         const stream = this.#streams.get(frame.streamId);
-        if (!stream) return;
+        if (!stream) return this.#beforeAccept(frame.streamId, "data");
         const payload = frame.payload.length < RETAIN_MIN ? frame.payload.slice() : frame.payload;
-        if (!stream.receiveData(payload)) {
-          stream.reset(ResetCode.FlowControl, "data beyond the window");
+        const refusal = stream.receiveData(payload);
+        if (refusal !== undefined) stream.reset(refusal, dataRefusals[refusal] ?? "data refused");
+        return;
+      }
+      case FrameType.WindowUpdate: {
+        // The window counts from the Open, so credit may come while the stream is opening.
+        const stream = this.#streams.get(frame.streamId) ??
+          this.#opening.get(frame.streamId)?.stream;
+        if (stream?.receiveWindowUpdate(frame.increment) !== undefined) {
+          stream.reset(ResetCode.FlowControl, "window over 2^32-1 bytes");
         }
         return;
       }
-      case FrameType.WindowUpdate:
-        return this.#streams.get(frame.streamId)?.receiveWindowUpdate(frame.increment);
-      case FrameType.Fin:
-        return this.#streams.get(frame.streamId)?.receiveFin();
+      case FrameType.Fin: {
+        const stream = this.#streams.get(frame.streamId);
+        return stream ? stream.receiveFin() : this.#beforeAccept(frame.streamId, "fin");
+      }
       case FrameType.Reset:
         return this.#receiveReset(frame.streamId, frame.code, frame.reason);
       case FrameType.Ping:
@@ -460,6 +481,20 @@ export class Session<Out, In> {
     pending.resolve(pending.stream);
   }
 
+  /**
+   * Data or Fin on a stream that is not open: ignored when unknown (it was in flight when the
+   * stream closed); on a stream this side is still opening, a stream protocol error (SPEC.md
+   * §7) that resets it and fails its open().
+   */
+  #beforeAccept(id: number, what: string): void {
+    const pending = this.#opening.get(id);
+    if (!pending) return;
+    this.#opening.delete(id);
+    const reason = `${what} before accept`;
+    pending.stream.reset(ResetCode.ProtocolError, reason);
+    pending.reject(new StreamResetError(ResetCode.ProtocolError, reason, false));
+  }
+
   #receiveReset(id: number, code: ResetCode, reason: string): void {
     const pending = this.#opening.get(id);
     if (pending) {
@@ -538,6 +573,13 @@ export class Session<Out, In> {
     this.#resolveClosed(end);
   }
 }
+
+/** The reason sent with a Reset for each way {@link Stream.receiveData} refuses a frame. */
+const dataRefusals: Partial<Record<ResetCode, string>> = {
+  [ResetCode.FlowControl]: "data beyond the window",
+  [ResetCode.ProtocolError]: "data after fin",
+  [ResetCode.TooLarge]: `datagram over ${MAX_DATAGRAM} bytes`,
+};
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -4,26 +4,24 @@ import { FakeClock } from "./clock.ts";
 import { MemoryLogger } from "./log.ts";
 import {
   daemonCodec,
-  type DaemonToManager,
   type Destination,
   encodeFrame,
   FrameType,
   GoAwayCode,
   type Hello,
   managerDaemonCodec,
-  type ManagerToDaemon,
   ResetCode,
   Role,
   TpxError,
   Transport,
 } from "./protocol/mod.ts";
-import { Session, type SessionOptions, STREAM_WINDOW } from "./session.ts";
+import { Session, STREAM_WINDOW } from "./session.ts";
 import type { Stream } from "./stream.ts";
 import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 import {
   AcceptQueue,
-  type ChannelPair,
   daemonHello,
+  dialerAgainstRaw,
   managerHello,
   pattern,
   RawPeer,
@@ -552,24 +550,6 @@ const cases: Record<string, (transport: TransportCase) => Promise<void>> = {
 
 /** More than a stream's window, so a writer with no reader waits. */
 const STREAM_WINDOW_PLUS = 300 * 1024;
-
-/** A daemon session dialed against a hand-driven peer that completes the handshake. */
-async function dialerAgainstRaw(
-  channels: ChannelPair,
-  options: Omit<SessionOptions<DaemonToManager, ManagerToDaemon>, "side" | "hello" | "codec">,
-): Promise<{ session: Session<DaemonToManager, ManagerToDaemon>; raw: RawPeer }> {
-  const raw = new RawPeer(channels.acceptor);
-  const [session] = await Promise.all([
-    Session.connect(channels.dialer, {
-      side: "dialer",
-      hello: daemonHello(),
-      codec: daemonCodec,
-      ...options,
-    }),
-    raw.acceptHandshake(),
-  ]);
-  return { session, raw };
-}
 
 /** Connects a daemon and a manager that may refuse each other; both outcomes settled. */
 async function connectBoth(

@@ -22,6 +22,9 @@ import { StreamResetError } from "./stream_errors.ts";
 /** The largest data frame a stream sends; local reads are this size too. */
 export const MAX_CHUNK = 64 * 1024;
 
+/** The most credit a sender may hold: a window never exceeds 2^32-1 bytes (SPEC.md §9). */
+export const MAX_SEND_WINDOW = 0xffff_ffff;
+
 /** What a stream needs of its session. */
 export interface StreamLink {
   /**
@@ -248,25 +251,40 @@ export class Stream {
   // The methods below are the session's: it calls them as frames for this stream arrive.
 
   /**
-   * A data frame arrived. Returns false when it exceeds the window the peer was given.
+   * A data frame arrived.
    *
    * @param payload the frame's payload; kept as it is, so it must not be reused
+   * @returns `undefined` when taken; otherwise the code the session resets the stream with
+   *   (SPEC.md §7, §9): FlowControl beyond the window the peer was given, ProtocolError after
+   *   the peer's Fin, TooLarge for a datagram over {@link MAX_DATAGRAM} bytes
    */
-  receiveData(payload: Uint8Array): boolean {
-    if (this.#finReceived || this.#released) return true;
+  receiveData(payload: Uint8Array): ResetCode | undefined {
+    if (this.#released) return undefined;
+    if (this.#finReceived) return ResetCode.ProtocolError;
+    if (this.isDatagram && payload.length > MAX_DATAGRAM) return ResetCode.TooLarge;
     const cost = this.isDatagram ? windowCost(payload.length) : payload.length;
-    if (this.#outstanding + cost > this.#window) return false;
+    if (this.#outstanding + cost > this.#window) return ResetCode.FlowControl;
     this.#outstanding += cost;
     // The session's decoder retains payloads (they stay valid), so no copy is needed.
     if (payload.length > 0 || this.isDatagram) this.#received.push(payload);
     this.#wake("read");
-    return true;
+    return undefined;
   }
 
-  /** The peer returned `increment` bytes of credit. */
-  receiveWindowUpdate(increment: number): void {
+  /**
+   * The peer returned `increment` bytes of credit.
+   *
+   * @param increment bytes, 1 to 2^32-1 (the decoder refuses others)
+   * @returns `undefined` when taken; FlowControl when it would take the window over
+   *   {@link MAX_SEND_WINDOW}, for the session to reset the stream with (SPEC.md §9)
+   */
+  receiveWindowUpdate(increment: number): ResetCode | undefined {
+    // After our Fin nothing more is sent, so the credit no longer matters (SPEC.md §7).
+    if (this.#finSent) return undefined;
+    if (this.#sendWindow + increment > MAX_SEND_WINDOW) return ResetCode.FlowControl;
     this.#sendWindow += increment;
     this.#wake("window");
+    return undefined;
   }
 
   /** The peer half-closed. */

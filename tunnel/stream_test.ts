@@ -363,26 +363,30 @@ Deno.test("receiveData() refuses empty datagrams beyond the window", () => {
   const stream = new Stream(2, udp, 4, recordingLink());
   const accepted = [];
   for (let i = 0; i < 5; i++) accepted.push(stream.receiveData(new Uint8Array(0)));
-  assert.deepEqual(accepted, [true, true, true, true, false]);
+  assert.deepEqual(accepted, [undefined, undefined, undefined, undefined, ResetCode.FlowControl]);
 });
 
 Deno.test("read() gives credit back in batches of a quarter window", async () => {
   const link = recordingLink();
   const stream = new Stream(2, tcp, 16, link);
-  assert.equal(stream.receiveData(new Uint8Array(16)), true);
-  assert.equal(stream.receiveData(new Uint8Array(1)), false, "a full window is full");
+  assert.equal(stream.receiveData(new Uint8Array(16)), undefined);
+  assert.equal(
+    stream.receiveData(new Uint8Array(1)),
+    ResetCode.FlowControl,
+    "a full window is full",
+  );
   assert.equal(await stream.read(new Uint8Array(3)), 3);
   assert.equal(link.frames.length, 0, "3 bytes is less than a quarter");
   assert.equal(await stream.read(new Uint8Array(1)), 1);
   assert.equal(link.frames.length, 1, "4 bytes is a quarter: one window update");
-  assert.equal(stream.receiveData(new Uint8Array(4)), true, "the credit is usable again");
-  assert.equal(stream.receiveData(new Uint8Array(1)), false);
+  assert.equal(stream.receiveData(new Uint8Array(4)), undefined, "the credit is usable again");
+  assert.equal(stream.receiveData(new Uint8Array(1)), ResetCode.FlowControl);
 });
 
 Deno.test("readChunks() hands over every queued chunk for one window update", async () => {
   const link = recordingLink();
   const stream = new Stream(2, tcp, 16, link);
-  for (const size of [4, 5, 6]) assert.equal(stream.receiveData(new Uint8Array(size)), true);
+  for (const size of [4, 5, 6]) assert.equal(stream.receiveData(new Uint8Array(size)), undefined);
   const chunks = await stream.readChunks();
   assert.deepEqual(chunks?.map((c) => c.length), [4, 5, 6]);
   assert.equal(link.frames.length, 1, "one credit for all three");
@@ -390,7 +394,7 @@ Deno.test("readChunks() hands over every queued chunk for one window update", as
     HEADER_SIZE,
   );
   assert.equal(increment, 15);
-  assert.equal(stream.receiveData(new Uint8Array(16)), true, "the whole window is free again");
+  assert.equal(stream.receiveData(new Uint8Array(16)), undefined, "the whole window is free again");
   stream.receiveFin();
   assert.deepEqual((await stream.readChunks())?.map((c) => c.length), [16]);
   assert.equal(await stream.readChunks(), null);

@@ -217,6 +217,7 @@ function listen<T>(open: () => T, hostname: string, port: number): T {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new TpxError("config", `Cannot start the DNS stub on "${where}": address in use`, {
         code: "dns_addr_in_use",
+        hint: "another DNS server listens there; stop it or give the stub another address or port",
         cause: error,
       });
     }

@@ -155,6 +155,7 @@ Deno.test("stub refuses to start on a port in use with a config TpxError", async
       error.message,
       /^Cannot start the DNS stub on "127\.0\.0\.1:\d+": address in use$/,
     );
+    assert.match(error.hint ?? "", /another address or port/);
     return true;
   });
 });
