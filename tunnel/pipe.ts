@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { closeQuietly, type DuplexConn } from "./relay.ts";
+import { closeQuietly, type DuplexConn, resetConn } from "./relay.ts";
 
 /** Bytes copied each way, and why it ended early if it did. */
 export interface PipeResult {
@@ -15,7 +15,8 @@ export interface PipeResult {
 
 /**
  * Copies `a` ⇄ `b` until both directions ended, then closes both. The end of one direction
- * is passed on as a half-close; an error on either side closes both at once.
+ * is passed on as a half-close; an error on either side (a reset, a broken pipe) closes that
+ * side and resets the other at once, so its peer sees a reset as if it were connected directly.
  *
  * @param a one side
  * @param b the other
@@ -23,11 +24,11 @@ export interface PipeResult {
  */
 export async function pipe(a: DuplexConn, b: DuplexConn): Promise<PipeResult> {
   let failure: Error | undefined;
-  const fail = (error: unknown) => {
+  const fail = (error: unknown, broken: DuplexConn) => {
     if (failure) return;
     failure = error instanceof Error ? error : new Error(String(error));
-    closeQuietly(a);
-    closeQuietly(b);
+    closeQuietly(broken);
+    resetConn(broken === a ? b : a);
   };
   const [aToB, bToA] = await Promise.all([copy(a, b, fail), copy(b, a, fail)]);
   if (!failure) {
@@ -42,19 +43,29 @@ export async function pipe(a: DuplexConn, b: DuplexConn): Promise<PipeResult> {
 async function copy(
   from: DuplexConn,
   to: DuplexConn,
-  fail: (error: unknown) => void,
+  fail: (error: unknown, broken: DuplexConn) => void,
 ): Promise<number> {
   const buffer = new Uint8Array(64 * 1024);
   let total = 0;
-  try {
-    for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
+  let n: number | null;
+  for (;;) {
+    try {
+      n = await from.read(buffer);
+    } catch (error) {
+      fail(error, from);
+      return total;
+    }
+    try {
+      if (n === null) {
+        await to.closeWrite();
+        return total;
+      }
       let written = 0;
       while (written < n) written += await to.write(buffer.subarray(written, n));
       total += n;
+    } catch (error) {
+      fail(error, to);
+      return total;
     }
-    await to.closeWrite();
-  } catch (error) {
-    fail(error);
   }
-  return total;
 }

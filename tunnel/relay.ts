@@ -8,6 +8,10 @@ import type { Logger } from "./log.ts";
 import { HEADER_SIZE, ResetCode } from "./protocol/mod.ts";
 import { MAX_CHUNK, type Stream } from "./stream.ts";
 import { StreamResetError } from "./stream_errors.ts";
+import { closeQuietly } from "./close.ts";
+import { resetTcp } from "./tcp_reset.ts";
+
+export { closeQuietly };
 
 /** A TCP connection as the relay needs it; `Deno.TcpConn` is one. */
 export interface DuplexConn {
@@ -15,6 +19,22 @@ export interface DuplexConn {
   write(p: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
+}
+
+/**
+ * Ends `conn` abortively: a TCP connection with a reset (see tcp_reset.ts), anything else by
+ * closing it. A relay does this to one side when the other ended with an error, so the error
+ * reaches the far peer as a reset and not as a clean end of data.
+ *
+ * @param conn the connection to end
+ */
+export function resetConn(conn: DuplexConn): void {
+  if (isTcpConn(conn)) resetTcp(conn);
+  else closeQuietly(conn);
+}
+
+function isTcpConn(conn: DuplexConn): conn is Deno.TcpConn {
+  return "setNoDelay" in conn && "remoteAddr" in conn;
 }
 
 /** How a relay ended. */
@@ -28,7 +48,7 @@ export interface RelayResult {
 /**
  * Copies `conn` ⇄ `stream` until both directions ended, then closes `conn`.
  * The end of one direction is passed on as a half-close; an error on either side aborts both:
- * a broken local connection resets the stream, and a reset stream closes the connection.
+ * a broken local connection resets the stream, and a reset stream resets the connection.
  *
  * @param conn the local or dialed connection
  * @param stream the tunnel stream
@@ -44,7 +64,7 @@ export async function relay(
   const abort = (error: Error, fromStream: boolean) => {
     if (failure) return;
     failure = error;
-    if (fromStream) closeQuietly(conn);
+    if (fromStream) resetConn(conn);
     else stream.reset(ResetCode.Cancelled, error.message);
   };
   const [toStream, fromStream] = await Promise.all([
@@ -145,17 +165,4 @@ async function streamToConn(
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/**
- * Closes a resource that something else may have closed already.
- *
- * @param resource a connection, listener or socket
- */
-export function closeQuietly(resource: { close(): void }): void {
-  try {
-    resource.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
-  }
 }

@@ -5,7 +5,8 @@
  */
 import type { Logger } from "./log.ts";
 import { type Destination, Transport } from "./protocol/mod.ts";
-import { closeQuietly, relay } from "./relay.ts";
+import { relay } from "./relay.ts";
+import { resetTcp } from "./tcp_reset.ts";
 import type { Stream } from "./stream.ts";
 import { TcpServer } from "./tcp_server.ts";
 
@@ -107,9 +108,10 @@ async function forward(conn: Deno.TcpConn, options: TcpForwarderOptions): Promis
   try {
     stream = await openTarget(opener, Transport.Tcp, target);
   } catch (error) {
-    // Close at once: the client sees the failure now instead of a hanging connection.
+    // Reset at once: the client sees the failure now, as a reset, as if it had dialed the
+    // target itself, instead of a hanging connection or a clean end.
     logger.info("forwarded connection refused", { target, error });
-    closeQuietly(conn);
+    resetTcp(conn);
     return;
   }
   await relay(conn, stream, logger);
