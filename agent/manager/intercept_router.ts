@@ -1,10 +1,14 @@
 /**
  * Where an agent's intercepted connection goes: onto a stream to the daemon that holds the
  * intercept. When that daemon's tunnel is down the agent is told at once, so it can serve the
- * connection from the app — no request waits for a developer who is gone.
+ * connection from the app — no request waits for a developer who is gone. A tunnel that is
+ * still open but no longer answers (a laptop that dropped off the network, a stopped process)
+ * is not seen as down until its keepalive times out, 30 s later; the open deadline keeps each
+ * request from waiting that long.
  *
  * @module
  */
+import { type Clock, systemClock, type TimerId } from "../../tunnel/clock.ts";
 import type { Logger } from "../../tunnel/log.ts";
 import { pipe } from "../../tunnel/pipe.ts";
 import { ResetCode, Transport } from "../../tunnel/protocol/mod.ts";
@@ -23,7 +27,13 @@ export interface InterceptRouterDeps {
   tunnelOf(sessionId: string): StreamOpener | undefined;
   metrics: Metrics;
   logger: Logger;
+  clock?: Clock;
+  /** How long the daemon may take to take the stream before the app serves; 3 s default. */
+  openTimeoutMs?: number;
 }
+
+/** Long for a stream open over a port-forward, short for a request that waits on it. */
+export const INTERCEPT_OPEN_TIMEOUT_MS = 3_000;
 
 /**
  * Routes one stream an agent opened (its tag is the intercept id).
@@ -47,7 +57,11 @@ export async function routeIntercepted(
   }
   let toDaemon: Stream;
   try {
-    toDaemon = await tunnel.open({ transport: Transport.Tcp, host, port, tag: interceptId });
+    toDaemon = await openWithin(
+      tunnel,
+      { transport: Transport.Tcp, host, port, tag: interceptId },
+      deps,
+    );
   } catch (error) {
     // Refused means nothing listens on the developer's port: pass that on as it is.
     const code = error instanceof StreamResetError ? error.resetCode : ResetCode.SessionClosed;
@@ -63,4 +77,30 @@ export async function routeIntercepted(
   } finally {
     deps.metrics.gauge("tpx_open_streams").add(-1);
   }
+}
+
+/** The daemon's stream, or an error once the open deadline passed (a late stream is reset). */
+function openWithin(
+  tunnel: StreamOpener,
+  destination: Parameters<StreamOpener["open"]>[0],
+  deps: InterceptRouterDeps,
+): Promise<Stream> {
+  const clock = deps.clock ?? systemClock;
+  const ms = deps.openTimeoutMs ?? INTERCEPT_OPEN_TIMEOUT_MS;
+  const opening = tunnel.open(destination);
+  let timer: TimerId | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      deps.logger.warn("the developer's tunnel does not answer; the app serves", {
+        intercept: destination.tag,
+        ms,
+      });
+      opening.then((late) => late.reset(ResetCode.Cancelled, "opened too late"), () => {});
+      reject(new Error(`the developer's tunnel did not answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([opening, deadline]).finally(() => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  });
 }

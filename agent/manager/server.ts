@@ -216,6 +216,7 @@ export class ManagerServer {
               tunnelOf: (sessionId) => this.#daemons.get(sessionId),
               metrics: this.metrics,
               logger,
+              ...(this.#options.clock ? { clock: this.#options.clock } : {}),
             }).catch((error) => logger.error("routing an intercepted stream failed", { error }));
           },
           ...keepalive,

@@ -4,6 +4,7 @@ import { FakeClock } from "../../tunnel/clock.ts";
 import { dialTcp } from "../../tunnel/dial.ts";
 import { LevelSwitch, MemoryLogger } from "../../tunnel/log.ts";
 import {
+  agentCodec,
   daemonCodec,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
@@ -29,6 +30,11 @@ function startManager(options: Partial<ManagerServerOptions> = {}) {
     ...options,
   });
   return { manager, logger };
+}
+
+function freeTcpPort(): number {
+  using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return probe.addr.port;
 }
 
 function daemonFor(manager: ManagerServer, user = "ana"): ManagerClient & AsyncDisposable {
@@ -120,6 +126,70 @@ Deno.test("the manager refuses a daemon that speaks no common protocol, naming b
   assert.match(error.message, /manager tpx \S+ \(protocol 1\)/);
   assert.match(error.message, /daemon tpx 9\.0\.0/);
   assert.match(error.message, /tpx manager upgrade/);
+});
+
+Deno.test("the manager refuses an agent that speaks no common protocol, naming both versions", async () => {
+  const { manager, logger } = startManager();
+  await using _ = manager;
+  const conn = await dialTcp("127.0.0.1", manager.ports.agent);
+  const error = await Session.connect(conn, {
+    side: "dialer",
+    hello: {
+      role: Role.Agent,
+      minProtocol: PROTOCOL_VERSION + 1,
+      maxProtocol: PROTOCOL_VERSION + 2,
+      software: "9.0.0",
+    },
+    codec: agentCodec,
+    logger: new MemoryLogger(),
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof TpxError, String(error));
+  assert.match(error.message, /manager tpx \S+ \(protocol 1\)/);
+  assert.match(error.message, /agent tpx 9\.0\.0/);
+  assert.match(error.message, /tpx manager upgrade/);
+  assert.deepEqual(manager.state.listing().agents, [], "the refused agent is not registered");
+  assert.ok(logger.messages("info").includes("agent handshake failed"));
+});
+
+Deno.test("an agent's pod, container, app environment and mounts reach the daemon that intercepts it", async () => {
+  const { manager } = startManager();
+  await using _ = manager;
+  using app = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using agent = TrafficAgent.start({
+    managerHost: "127.0.0.1",
+    managerPort: manager.ports.agent,
+    ports: [{ name: "http", appPort: app.addr.port, agentPort: freeTcpPort(), protocol: "TCP" }],
+    namespace: "shop",
+    workload: "web",
+    workloadKind: "Deployment",
+    pod: "web-7",
+    podIp: "127.0.0.1",
+    container: "server",
+    mounts: ["/var/run/secrets/kubernetes.io/serviceaccount", "/etc/web"],
+    appEnv: { DATABASE_URL: "postgres://db.shop:5432/web", GREETING: "hi" },
+    listenHost: "127.0.0.1",
+    appHost: "127.0.0.1",
+  }, { logger: new MemoryLogger() });
+  await agent.registered();
+  await using daemon = daemonFor(manager);
+  await daemon.start();
+  await daemon.createIntercept(
+    { name: "web", namespace: "shop", workload: "web", filters: [] },
+    { host: "127.0.0.1", port: 1 },
+  );
+  const environment = await daemon.environment("web");
+  assert.deepEqual(environment.env, {
+    DATABASE_URL: "postgres://db.shop:5432/web",
+    GREETING: "hi",
+  });
+  assert.deepEqual(environment.mounts, [
+    "/var/run/secrets/kubernetes.io/serviceaccount",
+    "/etc/web",
+  ]);
+  assert.equal(environment.pod, "web-7");
+  const [listed] = manager.state.listing().agents;
+  assert.equal(listed?.pod, "web-7");
+  assert.equal(listed?.container, "server");
 });
 
 Deno.test("the agent port refuses a daemon and says which port it wants", async () => {

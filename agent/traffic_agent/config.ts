@@ -53,6 +53,13 @@ export const AgentEnv = {
 const kinds = ["Deployment", "StatefulSet", "ReplicaSet"] as const;
 
 /**
+ * Variables the agent's image sets for Deno (the Containerfile's `ENV`), not the app: reported
+ * as the app's, they would reach a developer's `tpx intercept -- cmd` and point a local `deno`
+ * at the image's read-only cache.
+ */
+export const IMAGE_ENV: readonly string[] = ["DENO_DIR", "DENO_NO_UPDATE_CHECK", "DENO_NO_PROMPT"];
+
+/**
  * Reads the configuration.
  *
  * @param env the environment, as `Deno.env.toObject()` gives it
@@ -71,7 +78,7 @@ export function readAgentConfig(env: Record<string, string>): AgentConfig {
     throw configError(AgentEnv.WorkloadKind, `is "${kind}", not one of ${kinds.join(", ")}`);
   }
   const appEnv = Object.fromEntries(
-    Object.entries(env).filter(([name]) => !name.startsWith("TPX_")),
+    Object.entries(env).filter(([name]) => !name.startsWith("TPX_") && !IMAGE_ENV.includes(name)),
   );
   return {
     managerHost,

@@ -13,9 +13,13 @@ const env = {
   [AgentEnv.Container]: "web",
   [AgentEnv.Mounts]: '["/var/run/secrets/kubernetes.io/serviceaccount"]',
   DATABASE_URL: "postgres://db.shop:5432/shop",
+  // Set by the agent's image, not the app.
+  DENO_DIR: "/deno-dir",
+  DENO_NO_UPDATE_CHECK: "1",
+  DENO_NO_PROMPT: "1",
 };
 
-Deno.test("readAgentConfig reads the injected variables and keeps the rest as the app's env", () => {
+Deno.test("readAgentConfig reads the injected variables and keeps the rest, but the image's, as the app's env", () => {
   const config = readAgentConfig(env);
   assert.equal(config.managerHost, "tpx-manager.tpx-system");
   assert.equal(config.managerPort, 8081);

@@ -9,7 +9,7 @@
 import { ManagerClient } from "../../cli/daemon/manager_client.ts";
 import { dialTcp } from "../../tunnel/dial.ts";
 import { silentLogger } from "../../tunnel/log.ts";
-import { freePort, startAgent, startManager } from "../support/processes.ts";
+import { freePort, startAgent, startManager, type TpxProcess } from "../support/processes.ts";
 import { type BenchOptions, type BenchResult, figure, round } from "./result.ts";
 
 const CONNECTIONS = 8;
@@ -32,6 +32,18 @@ async function requestsPerSecond(port: number, ms: number): Promise<number> {
   return done / ((performance.now() - start) / 1000);
 }
 
+/** Resolves once the agent logged an active intercept; fails after 10 s. */
+async function appliedBy(agent: TpxProcess): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  const active = (line: Record<string, unknown>) =>
+    line.msg === "intercepts changed" &&
+    Array.isArray(line.intercepts) && line.intercepts.some((i) => String(i).endsWith(":active"));
+  while (!agent.logs.some(active)) {
+    if (performance.now() > deadline) throw new Error("the agent never applied the intercept");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Runs the agent benchmarks.
  *
@@ -47,7 +59,7 @@ export async function benchAgent(options: BenchOptions): Promise<BenchResult[]> 
   );
   await using manager = await startManager();
   const agentPort = freePort();
-  await using _agent = await startAgent(manager.ports.agent, {
+  await using agent = await startAgent(manager.ports.agent, {
     appPort: app.addr.port,
     agentPort,
   }, { namespace: "bench", workload: "web", pod: "web-0" });
@@ -73,8 +85,8 @@ export async function benchAgent(options: BenchOptions): Promise<BenchResult[]> 
       servicePort: "http",
       filters: [{ on: "header", name: "x-dev", match: "exact", value: "somebody-else" }],
     }, { host: "127.0.0.1", port: freePort() });
-    // The agent applies the intercept when the manager's push arrives.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Measured only once the agent applied the intercept, or this would measure passthrough.
+    await appliedBy(agent);
     await requestsPerSecond(agentPort, 300);
     const directPersonal = await requestsPerSecond(app.addr.port, ms);
     const personal = await requestsPerSecond(agentPort, ms);

@@ -51,7 +51,7 @@ export const managerMetricDefinitions: readonly MetricDefinition[] = [
   {
     name: "tpx_bytes_total",
     type: "counter",
-    help: "Bytes carried for intercepts, in (from agents) and out (to agents).",
+    help: "Bytes carried through the manager: in (cluster to daemons), out (daemons to cluster).",
     series: [{ direction: "in" }, { direction: "out" }],
   },
 ];

@@ -20,7 +20,7 @@ Deno.test("render() writes HELP, TYPE and every series of the manager's metrics 
       "# HELP tpx_open_streams Streams open through the manager.",
       "# TYPE tpx_open_streams gauge",
       "tpx_open_streams 0",
-      "# HELP tpx_bytes_total Bytes carried for intercepts, in (from agents) and out (to agents).",
+      "# HELP tpx_bytes_total Bytes carried through the manager: in (cluster to daemons), out (daemons to cluster).",
       "# TYPE tpx_bytes_total counter",
       'tpx_bytes_total{direction="in"} 0',
       'tpx_bytes_total{direction="out"} 0',
