@@ -19,8 +19,10 @@ SYSCTLS=(net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridg
   net.ipv4.conf.all.route_localnet vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 # Paths outside $TPX_RUN that kubelet or containerd create when missing; removed by "down"
-# only if "up" found them missing.
-OUTSIDE_PATHS=(/var/log/pods /var/log/containers /run/containerd /var/run/netns /etc/cni /opt/cni)
+# only if "up" found them missing. Whatever --root-dir says, kubelet puts its device-plugin
+# socket in /var/lib/kubelet/device-plugins, and containerd 1.6 keeps CNI results in /var/lib/cni.
+OUTSIDE_PATHS=(/var/log/pods /var/log/containers /run/containerd /var/run/netns /etc/cni /opt/cni
+  /var/lib/kubelet /var/lib/cni)
 
 kubectl_admin() { kubectl --kubeconfig "$TPX_KUBECONFIG" "$@"; }
 

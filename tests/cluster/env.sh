@@ -33,6 +33,8 @@ TPX_IMAGE=localhost/tpx:dev
 export GOTOOLCHAIN=local
 export GOMODCACHE="$TPX_CACHE/go/mod"
 export GOCACHE="$TPX_CACHE/go/build"
+# kubectl's discovery cache stays with the cluster's files, out of ~/.kube.
+export KUBECACHEDIR="$TPX_CACHE/kube-cache"
 export GOFLAGS=-mod=mod
 export CGO_ENABLED=0
 export PATH="$TPX_BIN:/usr/local/go/bin:/usr/sbin:/sbin:$PATH"

@@ -74,6 +74,16 @@ export function kubeconfigPath(): string {
 }
 
 /**
+ * The directory of everything the running cluster creates (etcd data, containerd, kubelet,
+ * logs, pid files); `deno task cluster:down` removes it.
+ *
+ * @returns `$TPX_RUN`, or `/var/lib/tpx-cluster` as `tests/cluster/env.sh` defaults it
+ */
+export function runDir(): string {
+  return Deno.env.get("TPX_RUN") ?? "/var/lib/tpx-cluster";
+}
+
+/**
  * The cluster CA's certificate, for clients that authenticate without the admin kubeconfig.
  *
  * @returns its path
@@ -89,6 +99,16 @@ export function caCertPath(): string {
  */
 export function kubectlPath(): string {
   return `${cacheDir()}/bin/kubectl`;
+}
+
+/**
+ * kubectl's environment: its discovery cache lives with the cluster's other files, so nothing
+ * is left in the user's ~/.kube once the cluster is gone.
+ *
+ * @returns the variables to add
+ */
+export function kubectlEnv(): Record<string, string> {
+  return { KUBECACHEDIR: `${cacheDir()}/kube-cache` };
 }
 
 /**
@@ -109,6 +129,7 @@ export async function kubectl(
 ): Promise<CommandResult> {
   const command = new Deno.Command(kubectlPath(), {
     args: ["--kubeconfig", kubeconfigPath(), ...args],
+    env: kubectlEnv(),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -394,6 +415,7 @@ export async function portForward(
 ): Promise<PortForward> {
   const child = new Deno.Command(kubectlPath(), {
     args: ["--kubeconfig", kubeconfigPath(), "port-forward", "-n", namespace, target, `:${port}`],
+    env: kubectlEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

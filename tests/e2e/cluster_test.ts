@@ -1,5 +1,6 @@
-// End-to-end tests of the local cluster itself (tests/cluster/): services, cluster DNS,
-// port-forward, rollouts, StatefulSets and RBAC work as on a real cluster.
+// End-to-end tests of the local cluster itself (tests/cluster/): it runs the components as
+// configured, pods start from imported images, and services, cluster DNS, port-forward,
+// rollouts, StatefulSets and RBAC work as on a real cluster.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
@@ -10,6 +11,7 @@ import {
   exec,
   images,
   kubectl,
+  kubectlEnv,
   kubectlPath,
   podNames,
   portForward,
@@ -17,6 +19,9 @@ import {
   waitFor,
   withNamespace,
 } from "./cluster.ts";
+
+/** The node's name (NODE_NAME in tests/cluster/env.sh). */
+const NODE = "tpx-node";
 
 interface EchoReply {
   pod: string;
@@ -41,6 +46,71 @@ async function clusterIP(namespace: string, service: string): Promise<string> {
   );
   return stdout.trim();
 }
+
+async function getJson<T>(args: string[]): Promise<T> {
+  return JSON.parse((await kubectl(args, { check: true })).stdout) as T;
+}
+
+Deno.test("the cluster runs Kubernetes v1.34 with a cgroupfs kubelet, iptables kube-proxy and CoreDNS", async () => {
+  const version = await getJson<{ gitVersion: string }>(["get", "--raw", "/version"]);
+  assert.match(version.gitVersion, /^v1\.34\.\d+$/);
+  const { stdout: kubeletVersion } = await kubectl(
+    ["get", "node", NODE, "-o", "jsonpath={.status.nodeInfo.kubeletVersion}"],
+    { check: true },
+  );
+  assert.equal(kubeletVersion, version.gitVersion);
+
+  // What the running kubelet uses, as it reports it (not what the harness meant to write).
+  const { kubeletconfig } = await getJson<{ kubeletconfig: Record<string, unknown> }>(
+    ["get", "--raw", `/api/v1/nodes/${NODE}/proxy/configz`],
+  );
+  assert.equal(kubeletconfig.cgroupDriver, "cgroupfs");
+  assert.equal(kubeletconfig.failSwapOn, false);
+  // 100 % turns image garbage collection off: the local images could never be pulled again.
+  assert.equal(kubeletconfig.imageGCHighThresholdPercent, 100);
+
+  const proxyMode = await fetch("http://127.0.0.1:10249/proxyMode");
+  assert.equal(await proxyMode.text(), "iptables");
+
+  const dns = await getJson<{ items: [Deployment, { spec: { clusterIP: string } }] }>(
+    ["get", "deployment/coredns", "service/kube-dns", "-n", "kube-system", "-o", "json"],
+  );
+  const [deployment, service] = dns.items;
+  assert.ok((deployment.status.readyReplicas ?? 0) >= 1, "no CoreDNS replica is ready");
+  assert.equal(deployment.spec.template.spec.containers[0]?.imagePullPolicy, "IfNotPresent");
+  assert.equal(service.spec.clusterIP, "10.96.0.10");
+});
+
+interface Deployment {
+  status: { readyReplicas?: number };
+  spec: { template: { spec: { containers: { imagePullPolicy: string }[] } } };
+}
+
+Deno.test("pods start from the images imported into the node and nothing is pulled", async () => {
+  const node = await getJson<{ status: { images: { names: string[] }[] } }>(
+    ["get", "node", NODE, "-o", "json"],
+  );
+  const names = node.status.images.flatMap((image) => image.names);
+  for (const image of ["localhost/pause:tpx", "localhost/coredns:tpx", images.echo, images.tpx]) {
+    assert.ok(names.includes(image), `${image} is not on the node: ${names.join(", ")}`);
+  }
+
+  await withNamespace("e2e-img", async (ns) => {
+    await applyYaml(clientPod(ns));
+    await kubectl(["wait", "-n", ns, "--for=condition=Ready", "pod/client", "--timeout=60s"], {
+      check: true,
+    });
+    const events = await getJson<{ items: { reason: string; message: string }[] }>(
+      ["get", "events", "-n", ns, "--field-selector", "involvedObject.name=client", "-o", "json"],
+    );
+    const reasons = events.items.map((event) => `${event.reason}: ${event.message}`);
+    assert.ok(
+      reasons.some((line) => /^Pulled: .*already present on machine/.test(line)),
+      reasons.join("\n"),
+    );
+    assert.deepEqual(reasons.filter((line) => line.startsWith("Pulling")), []);
+  });
+});
 
 Deno.test("an echo Deployment answers through its ClusterIP and its DNS names", async () => {
   await withNamespace("e2e-svc", async (ns) => {
@@ -253,6 +323,7 @@ subjects: [{kind: ServiceAccount, name: restricted, namespace: ${ns}}]
           ns,
           ...args,
         ],
+        env: kubectlEnv(),
       }).output();
 
     const read = await asRestricted(["get", "deployment/echo", "-o", "name"]);
