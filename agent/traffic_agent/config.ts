@@ -53,11 +53,14 @@ export const AgentEnv = {
 const kinds = ["Deployment", "StatefulSet", "ReplicaSet"] as const;
 
 /**
- * Variables the agent's image sets for Deno (the Containerfile's `ENV`), not the app: reported
- * as the app's, they would reach a developer's `tpx intercept -- cmd` and point a local `deno`
- * at the image's read-only cache.
+ * Whether a variable configures the agent's own Deno runtime (the image's `ENV`, which the
+ * injection sets after the app's copy) rather than being the app's. Reported as the app's, they
+ * would reach a developer's `tpx intercept -- cmd` and point a local `deno` at the image's
+ * read-only cache.
  */
-export const IMAGE_ENV: readonly string[] = ["DENO_DIR", "DENO_NO_UPDATE_CHECK", "DENO_NO_PROMPT"];
+export function isRuntimeVariable(name: string): boolean {
+  return name.startsWith("DENO_");
+}
 
 /**
  * Reads the configuration.
@@ -78,7 +81,7 @@ export function readAgentConfig(env: Record<string, string>): AgentConfig {
     throw configError(AgentEnv.WorkloadKind, `is "${kind}", not one of ${kinds.join(", ")}`);
   }
   const appEnv = Object.fromEntries(
-    Object.entries(env).filter(([name]) => !name.startsWith("TPX_") && !IMAGE_ENV.includes(name)),
+    Object.entries(env).filter(([name]) => !name.startsWith("TPX_") && !isRuntimeVariable(name)),
   );
   return {
     managerHost,

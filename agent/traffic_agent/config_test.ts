@@ -13,13 +13,14 @@ const env = {
   [AgentEnv.Container]: "web",
   [AgentEnv.Mounts]: '["/var/run/secrets/kubernetes.io/serviceaccount"]',
   DATABASE_URL: "postgres://db.shop:5432/shop",
-  // Set by the agent's image, not the app.
+  // The Deno runtime's own (the image and the injection set them), not the app's.
   DENO_DIR: "/deno-dir",
   DENO_NO_UPDATE_CHECK: "1",
   DENO_NO_PROMPT: "1",
+  DENO_V8_FLAGS: "--max-old-space-size=64",
 };
 
-Deno.test("readAgentConfig reads the injected variables and keeps the rest, but the image's, as the app's env", () => {
+Deno.test("readAgentConfig reads the injected variables and keeps the rest, but the Deno runtime's, as the app's env", () => {
   const config = readAgentConfig(env);
   assert.equal(config.managerHost, "tpx-manager.tpx-system");
   assert.equal(config.managerPort, 8081);

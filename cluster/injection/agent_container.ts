@@ -26,6 +26,18 @@ export const DEFAULT_AGENT_RESOURCES = {
   limits: { cpu: "500m", memory: "256Mi" },
 } as const;
 
+/**
+ * The Deno runtime's variables as the image sets them (the Containerfile's `ENV`). They come last
+ * in the agent's `env`, after the copy of the app's, so neither the app's `env` nor an `envFrom`
+ * source (which `env` overrides) can point the agent's runtime at another cache: it runs with
+ * `--cached-only` and would not start.
+ */
+export const AGENT_RUNTIME_ENV: readonly EnvVar[] = [
+  { name: "DENO_DIR", value: "/deno-dir" },
+  { name: "DENO_NO_UPDATE_CHECK", value: "1" },
+  { name: "DENO_NO_PROMPT", value: "1" },
+];
+
 /** The user the image runs as (`USER 65532:65532` in the Containerfile). */
 export const AGENT_USER = 65532;
 
@@ -71,7 +83,11 @@ export function agentContainer(
     })),
   };
   if (app.envFrom) container.envFrom = structuredClone(app.envFrom);
-  container.env = [...copiedEnv(app), ...agentEnv(workload, app, ports, options)];
+  container.env = [
+    ...copiedEnv(app),
+    ...agentEnv(workload, app, ports, options),
+    ...structuredClone(AGENT_RUNTIME_ENV),
+  ];
   container.resources = structuredClone(options.resources ?? DEFAULT_AGENT_RESOURCES);
   if (mounts.length > 0) container.volumeMounts = mounts;
   const probed = ports.find((p) => p.protocol === "TCP");
@@ -102,10 +118,12 @@ export function agentContainer(
 
 /**
  * The app's variables as the app sees them. Its own `TPX_` variables are left out: the agent
- * reads that prefix as its configuration.
+ * reads that prefix as its configuration; so are `DENO_` ones, which would configure the agent's
+ * runtime (see {@link AGENT_RUNTIME_ENV}).
  */
 function copiedEnv(app: Container): EnvVar[] {
-  return (app.env ?? []).filter((v) => !v.name.startsWith("TPX_")).map((v) => {
+  const copied = (v: EnvVar) => !v.name.startsWith("TPX_") && !v.name.startsWith("DENO_");
+  return (app.env ?? []).filter(copied).map((v) => {
     const copy = structuredClone(v);
     // Without a container name, a resource reference means the container that reads it: the
     // agent would see its own limits instead of the app's.

@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 // between what the injection writes and what the agent reads.
 import { readAgentConfig } from "../../agent/traffic_agent/config.ts";
 import { options, webDeployment, webService } from "./_fixtures.ts";
-import { AGENT_USER, APP_MOUNTS_ROOT, DEFAULT_AGENT_RESOURCES } from "./agent_container.ts";
+import {
+  AGENT_RUNTIME_ENV,
+  AGENT_USER,
+  APP_MOUNTS_ROOT,
+  DEFAULT_AGENT_RESOURCES,
+} from "./agent_container.ts";
 import { inject } from "./inject.ts";
 import { restrictedViolations } from "./restricted_profile.ts";
 import type { Container, EnvVar } from "./types.ts";
@@ -25,7 +30,7 @@ Deno.test("the agent copies the app's env and envFrom, references included, but 
   const agent = injectedAgent();
   const app = webDeployment().spec.template.spec.containers[0]!;
   assert.deepEqual(agent.envFrom, app.envFrom);
-  const copied = agent.env!.filter((v) => !v.name.startsWith("TPX_"));
+  const copied = agent.env!.filter((v) => !/^(TPX|DENO)_/.test(v.name));
   assert.deepEqual(copied.map((v) => v.name), [
     "DATABASE_URL",
     "POD_NAME",
@@ -38,6 +43,25 @@ Deno.test("the agent copies the app's env and envFrom, references included, but 
     resourceFieldRef: { resource: "limits.memory", containerName: "web" },
   });
   assert.equal(agent.env!.some((v) => v.name === "TPX_SHOULD_NOT_LEAK"), false);
+});
+
+Deno.test("the app's DENO_ variables stay out of the agent, whose runtime's own come last", () => {
+  const workload = structuredClone(webDeployment());
+  const app = workload.spec.template.spec.containers[0]!;
+  app.env = [...app.env ?? [], { name: "DENO_DIR", value: "/app/.deno" }, {
+    name: "DENO_V8_FLAGS",
+    value: "--max-old-space-size=64",
+  }];
+  const agent = inject(workload, [webService()], options).workload.spec.template.spec
+    .containers[1]!;
+  const names = agent.env!.map((v) => v.name);
+  assert.equal(names.includes("DENO_V8_FLAGS"), false);
+  assert.deepEqual(agent.env!.filter((v) => v.name === "DENO_DIR"), [{
+    name: "DENO_DIR",
+    value: "/deno-dir",
+  }]);
+  // Last, so that they also win over any envFrom source.
+  assert.deepEqual(agent.env!.slice(-AGENT_RUNTIME_ENV.length), AGENT_RUNTIME_ENV);
 });
 
 Deno.test("the agent reads the pod's name, IP and namespace from the downward API", () => {
