@@ -8,6 +8,7 @@ import {
   daemonCodec,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  ResetCode,
   Role,
   TpxError,
   Transport,
@@ -105,6 +106,37 @@ Deno.test("the manager dials a daemon's stream inside the cluster and counts it"
   await serving;
   const metrics = await (await fetch(`http://127.0.0.1:${manager.ports.api}/metrics`)).text();
   assert.match(metrics, /tpx_bytes_total\{direction="in"\} 13/);
+});
+
+Deno.test("the manager carries a daemon's UDP datagrams to a cluster address and the replies back", async () => {
+  const { manager } = startManager();
+  await using _ = manager;
+  const echo = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    // Answers each datagram with its length first, so a merged or split one would show.
+    for (let i = 0; i < 2; i++) {
+      const [data, from] = await echo.receive();
+      await echo.send(new Uint8Array([data.length, ...data]), from);
+    }
+  })();
+  await using daemon = daemonFor(manager);
+  await daemon.start();
+  const stream = await daemon.session!.open({
+    transport: Transport.Udp,
+    host: "127.0.0.1",
+    port: (echo.addr as Deno.NetAddr).port,
+    tag: "",
+  });
+  await stream.writeDatagram(new TextEncoder().encode("query one"));
+  await stream.writeDatagram(new TextEncoder().encode("two"));
+  const replies = [await stream.readDatagram(), await stream.readDatagram()];
+  assert.deepEqual(replies.map((d) => [d![0], new TextDecoder().decode(d!.subarray(1))]), [
+    [9, "query one"],
+    [3, "two"],
+  ]);
+  await serving;
+  stream.reset(ResetCode.Cancelled, "done");
+  echo.close();
 });
 
 Deno.test("the manager refuses a daemon that speaks no common protocol, naming both versions", async () => {
