@@ -32,6 +32,11 @@ import { SessionClosedError, StreamResetError } from "./stream_errors.ts";
 export const STREAM_WINDOW = INITIAL_WINDOW;
 /** The highest stream id; ids are never reused on a connection (SPEC.md §7). */
 const MAX_STREAM_ID = 0xffff_ffff;
+/**
+ * What all of a session's streams together may grow their receive windows by, beyond the
+ * initial ones: what a peer's fast streams can make this side buffer if they all stall at once.
+ */
+const MAX_GROWN_WINDOWS = 64 * 1024 * 1024;
 /** How long a closing session waits for its last frames to be written. */
 const GO_AWAY_FLUSH_MS = 1000;
 /** Bytes of each receive buffer; retained payloads keep theirs alive. */
@@ -110,6 +115,8 @@ export class Session<Out, In> {
   readonly #clock: Clock;
   readonly #decoder: FrameDecoder<In>;
   readonly #streams = new Map<number, Stream>();
+  /** Bytes the streams' receive windows grew by, together (see {@link MAX_GROWN_WINDOWS}). */
+  #grownWindows = 0;
   readonly #opening = new Map<number, PendingOpen>();
   #nextId: number;
   #peer: Hello | undefined;
@@ -311,6 +318,12 @@ export class Session<Out, In> {
     send: (frame, urgent, onWritten) => this.#enqueue(frame, urgent, onWritten),
     release: (stream) => {
       if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+      this.#grownWindows -= stream.grownWindow;
+    },
+    growWindow: (bytes) => {
+      if (this.#grownWindows + bytes > MAX_GROWN_WINDOWS) return false;
+      this.#grownWindows += bytes;
+      return true;
     },
   };
 

@@ -32,9 +32,21 @@ export interface StreamLink {
    * `onWritten`, if given, is called once the frame's buffer may be reused.
    */
   send(frame: Uint8Array, urgent: boolean, onWritten?: () => void): Promise<void>;
-  /** The stream is done on both sides; the session drops it. */
+  /** The stream is done on both sides; the session drops it (and its grown window). */
   release(stream: Stream): void;
+  /**
+   * Asks to grow a receive window by `bytes` beyond the initial one, out of what the session
+   * allows all its streams together; false when that is spent.
+   */
+  growWindow(bytes: number): boolean;
 }
+
+/**
+ * The largest receive window a stream grows to. Bulk transfers are limited by window ÷ the
+ * time a credit takes to come back; 256 KiB gave the tunnel bench 0.47–0.50 of a plain
+ * relay's throughput, 1 MiB 0.64.
+ */
+export const MAX_RECEIVE_WINDOW = 4 * 1024 * 1024;
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
@@ -45,7 +57,13 @@ export class Stream {
   readonly id: number;
   readonly destination: Destination;
   readonly #link: StreamLink;
-  readonly #window: number;
+  /** What the peer may have in flight to us: the initial window, grown while the reader keeps up. */
+  #window: number;
+  /** How much {@link #window} grew beyond the initial one (the session's budget holds it). */
+  #grownBy = 0;
+  /** Bytes read since the window last grew or was judged, and the most that waited meanwhile. */
+  #readInRound = 0;
+  #mostBufferedInRound = 0;
   #sendWindow: number;
   readonly #received = new ChunkQueue();
   /** Bytes the peer sent that we have not yet given credit back for. */
@@ -267,6 +285,9 @@ export class Stream {
     this.#outstanding += cost;
     // The session's decoder retains payloads (they stay valid), so no copy is needed.
     if (payload.length > 0 || this.isDatagram) this.#received.push(payload);
+    if (this.#received.bytes > this.#mostBufferedInRound) {
+      this.#mostBufferedInRound = this.#received.bytes;
+    }
     this.#wake("read");
     return undefined;
   }
@@ -311,20 +332,49 @@ export class Stream {
     }
   }
 
+  /** How much the receive window grew beyond the initial one; the session's budget holds it. */
+  get grownWindow(): number {
+    return this.#grownBy;
+  }
+
   #credit(n: number): void {
     this.#consumed += n;
+    this.#readInRound += n;
     // Credit in batches: a window update per read would double the frames on the wire. A
     // sender only waits once a whole window is outstanding, so a quarter always comes back.
     if (this.#consumed >= this.#window / 4) {
-      const increment = this.#consumed;
-      this.#outstanding -= increment;
+      const consumed = this.#consumed;
+      this.#outstanding -= consumed;
       this.#consumed = 0;
       if (this.#error || this.#released) return;
+      // After the peer's Fin nothing more comes: no use in a bigger window.
+      const increment = consumed + (this.#finReceived ? 0 : this.#grow());
       this.#link.send(
         encodeFrame({ type: FrameType.WindowUpdate, streamId: this.id, increment }),
         true,
       ).catch(() => {/* session gone: the stream fails through abort() */});
     }
+  }
+
+  /**
+   * Doubles the receive window (up to {@link MAX_RECEIVE_WINDOW}, within the session's budget)
+   * once a whole window was read while the reader kept up — never more than half a window
+   * waited: then the sender, not the reader, is what limits the stream, and a bigger window
+   * lets more be in flight while credit comes back. A reader that falls behind or stops keeps
+   * the window it has, so a stalled stream holds no more than before.
+   *
+   * @returns the extra credit to grant the peer with this window update
+   */
+  #grow(): number {
+    if (this.#readInRound < this.#window) return 0;
+    const keptUp = this.#mostBufferedInRound <= this.#window / 2;
+    this.#readInRound = 0;
+    this.#mostBufferedInRound = 0;
+    const by = Math.min(this.#window, MAX_RECEIVE_WINDOW - this.#window);
+    if (!keptUp || by <= 0 || !this.#link.growWindow(by)) return 0;
+    this.#window += by;
+    this.#grownBy += by;
+    return by;
   }
 
   #fail(error: Error): void {

@@ -345,6 +345,7 @@ function recordingLink(): StreamLink & { frames: Uint8Array[] } {
       return Promise.resolve();
     },
     release: () => {},
+    growWindow: () => true,
   };
 }
 
