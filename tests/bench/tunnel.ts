@@ -161,6 +161,110 @@ async function streams(options: BenchOptions): Promise<BenchResult> {
   });
 }
 
+/** Streams whose reader stops while another stream is measured. */
+const STALLED = 4;
+
+/**
+ * A sink that the client's first byte steers: 0 stops reading (a stalled reader, until
+ * `release()`), anything else counts the rest as {@link countingSink} does.
+ */
+function steeredSink(): Path & { release(): void } {
+  let stalled: (() => void)[] = [];
+  const path = server(async (conn) => {
+    const mode = new Uint8Array(1);
+    if (!await readFully(conn, mode)) return;
+    if (mode[0] === 0) return await new Promise<void>((resolve) => stalled.push(resolve));
+    const buffer = new Uint8Array(256 * 1024);
+    let total = 0n;
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      total += BigInt(n);
+    }
+    const reply = new Uint8Array(8);
+    new DataView(reply.buffer).setBigUint64(0, total);
+    await writeFully(conn, reply);
+  });
+  const release = () => {
+    for (const resolve of stalled) resolve();
+    stalled = [];
+  };
+  return {
+    port: path.port,
+    release,
+    [Symbol.asyncDispose]: () => {
+      release();
+      return path[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Bytes per second of one stream through `port` into the steered sink. */
+async function pushSteered(port: number, bytes: number): Promise<number> {
+  const conn = await connect(port);
+  await writeFully(conn, new Uint8Array([1]));
+  const start = performance.now();
+  await pushIntoSink(conn, bytes);
+  return bytes / ((performance.now() - start) / 1000);
+}
+
+/**
+ * Opens {@link STALLED} streams whose far reader never reads, and returns once their writers
+ * are blocked (nothing more written for 100 ms): their windows and socket buffers are full.
+ */
+async function stallStreams(port: number): Promise<() => Promise<void>> {
+  const conns = await Promise.all(Array.from({ length: STALLED }, () => connect(port)));
+  let written = 0;
+  const writing = conns.map(async (conn) => {
+    const chunk = new Uint8Array(64 * 1024);
+    try {
+      await writeFully(conn, new Uint8Array([0]));
+      for (;;) written += await conn.write(chunk);
+    } catch {
+      // Closed by the returned function.
+    }
+  });
+  for (let last = -1; written !== last;) {
+    last = written;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return async () => {
+    for (const conn of conns) conn.close();
+    await Promise.all(writing);
+  };
+}
+
+/**
+ * One stream's throughput while {@link STALLED} streams of the same tunnel have readers that
+ * stopped, against the same stream with no other: a stalled reader must cost its sender no
+ * more than its window, and the other streams nothing.
+ */
+async function stalledNeighbours(options: BenchOptions): Promise<BenchResult> {
+  const bytes = (options.quick ? 128 : 512) * MiB;
+  await using sink = steeredSink();
+  await using tunnel = await tunnelPath(sink.port);
+  await pushSteered(tunnel.port, 16 * MiB);
+  const seconds = { alone: 0, beside: 0 };
+  for (let turn = 0; turn < TURNS; turn++) {
+    seconds.alone += bytes / TURNS / await pushSteered(tunnel.port, bytes / TURNS);
+    const unstall = await stallStreams(tunnel.port);
+    try {
+      seconds.beside += bytes / TURNS / await pushSteered(tunnel.port, bytes / TURNS);
+    } finally {
+      await unstall();
+      sink.release();
+    }
+    // The stalled streams' resets and their sink connections' ends settle before the next
+    // "alone" turn; measured without this, that turn paid for them (ratios of 1.3–1.9).
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return figure(
+    "tunnel_stalled_neighbours",
+    round(bytes / seconds.beside),
+    round(bytes / seconds.alone),
+    "bytes/s",
+    { stalled: STALLED, bytes, goal: "ratio >= 0.9" },
+  );
+}
+
 /**
  * Runs the tunnel benchmarks.
  *
@@ -168,5 +272,10 @@ async function streams(options: BenchOptions): Promise<BenchResult> {
  * @returns one figure each
  */
 export async function benchTunnel(options: BenchOptions): Promise<BenchResult[]> {
-  return [await throughput(options), await rtt(options), await streams(options)];
+  return [
+    await throughput(options),
+    await rtt(options),
+    await streams(options),
+    await stalledNeighbours(options),
+  ];
 }
