@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the tpx image (localhost/tpx:dev) from the working tree: Deno copied from this host
+# Builds the tpx image (localhost/tpx:dev) from the working tree, with the Containerfile's layout
+# and entrypoint (a registry-less build of the same recipe): Deno copied from this host
 # with the libraries it links, the project's code in /app, and every npm/jsr package it needs
 # pre-cached in /deno-dir, so "deno run --cached-only" never reaches a registry. Imports it
 # into the local cluster's containerd when that runs. Skips the build when neither the code nor
@@ -31,14 +32,14 @@ fi
 # Fill DENO_DIR with what the code imports. The cache is kept between builds, so only new
 # packages are downloaded.
 export DENO_DIR="$stage/deno-dir" DENO_NO_UPDATE_CHECK=1
-(cd "$stage/app" && deno install --quiet)
+(cd "$stage/app" && deno install --frozen --quiet)
 if [[ -e "$stage/app/main.ts" ]]; then
-  (cd "$stage/app" && deno cache --quiet main.ts)
+  (cd "$stage/app" && deno cache --frozen --quiet main.ts)
 else
   log "warning: $TPX_REPO/main.ts does not exist yet; the image holds the dependencies only"
 fi
 
-specs=("$deno_bin=/usr/bin/deno" "$stage/app=/app" "$stage/deno-dir=/deno-dir@65532"
+specs=("$deno_bin=/usr/local/bin/deno" "$stage/app=/app" "$stage/deno-dir=/deno-dir@65532"
   dir:/tmp:1777 dir:/home/nonroot:755@65532)
 # Deno is linked against the host's glibc: take the exact libraries the loader resolves.
 while read -r lib; do
@@ -51,7 +52,7 @@ specs+=("$stage/passwd=/etc/passwd" "$stage/group=/etc/group")
 
 log "writing image $TPX_IMAGE"
 mkimage -o "$TPX_IMAGES/tpx.tar" -tag "$TPX_IMAGE" \
-  -entrypoint '["/usr/bin/deno","run","-A","--cached-only","--no-code-cache","--config","/app/deno.json","/app/main.ts"]' \
+  -entrypoint '["/usr/local/bin/deno","run","--allow-all","--cached-only","--no-code-cache","--config","/app/deno.json","/app/main.ts"]' \
   -user 65532:65532 -workdir /app \
   -env PATH=/usr/local/bin:/usr/bin:/bin -env DENO_DIR=/deno-dir -env HOME=/home/nonroot \
   -env DENO_NO_UPDATE_CHECK=1 -env DENO_NO_PROMPT=1 \
