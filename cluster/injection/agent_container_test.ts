@@ -64,6 +64,16 @@ Deno.test("the app's DENO_ variables stay out of the agent, whose runtime's own 
   assert.deepEqual(agent.env!.slice(-AGENT_RUNTIME_ENV.length), AGENT_RUNTIME_ENV);
 });
 
+Deno.test("the agent's runtime variables are the ones the Containerfile's image sets", async () => {
+  const recipe = await Deno.readTextFile(new URL("../../Containerfile", import.meta.url));
+  const finalStage = recipe.slice(recipe.lastIndexOf("\nFROM "));
+  const env = finalStage.split("\n").find((line) => line.startsWith("ENV "))!;
+  assert.deepEqual(
+    env.slice(4).trim().split(/\s+/),
+    AGENT_RUNTIME_ENV.map((v) => `${v.name}=${v.value}`),
+  );
+});
+
 Deno.test("the agent reads the pod's name, IP and namespace from the downward API", () => {
   const byName = new Map(injectedAgent().env!.map((v) => [v.name, v]));
   const fieldPath = (name: string) => byName.get(name)?.valueFrom?.fieldRef;
