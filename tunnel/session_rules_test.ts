@@ -20,6 +20,18 @@ import {
 // What a session does when its peer breaks a rule of SPEC.md §7, §9 and §10, played by a
 // hand-driven peer. The logic does not depend on the transport, so memory is enough.
 
+/** A daemon session against a raw peer, logging to memory, sending no keepalive pings. */
+function quietDialer(
+  channels: Parameters<typeof dialerAgainstRaw>[0],
+  options: Partial<Parameters<typeof dialerAgainstRaw>[1]> = {},
+): ReturnType<typeof dialerAgainstRaw> {
+  return dialerAgainstRaw(channels, {
+    logger: new MemoryLogger(),
+    keepaliveIntervalMs: 0,
+    ...options,
+  });
+}
+
 const web: Destination = { transport: Transport.Tcp, host: "web.shop", port: 80, tag: "" };
 
 /** A daemon session against a raw peer that has opened stream 2, which the daemon accepted. */
@@ -32,10 +44,8 @@ async function withAcceptedStream(
 ): Promise<void> {
   await using channels = await memoryTransport.pair();
   const accepted = new AcceptQueue();
-  const { session, raw } = await dialerAgainstRaw(channels, {
-    logger: new MemoryLogger(),
+  const { session, raw } = await quietDialer(channels, {
     onStream: accepted.onStream,
-    keepaliveIntervalMs: 0,
   });
   try {
     await raw.send({ type: FrameType.Open, streamId: 2, destination: web });
@@ -76,10 +86,8 @@ Deno.test("data after the peer's fin resets the stream with ProtocolError", asyn
 Deno.test("a datagram over MAX_DATAGRAM resets the UDP stream with TooLarge", async () => {
   await using channels = await memoryTransport.pair();
   const accepted = new AcceptQueue();
-  const { session, raw } = await dialerAgainstRaw(channels, {
-    logger: new MemoryLogger(),
+  const { session, raw } = await quietDialer(channels, {
     onStream: accepted.onStream,
-    keepaliveIntervalMs: 0,
   });
   try {
     const dns = { transport: Transport.Udp, host: "dns.shop", port: 53, tag: "" } as const;
@@ -105,10 +113,7 @@ Deno.test("a datagram over MAX_DATAGRAM resets the UDP stream with TooLarge", as
 for (const frame of ["data", "fin"] as const) {
   Deno.test(`${frame} before accept resets the stream and fails open() with ProtocolError`, async () => {
     await using channels = await memoryTransport.pair();
-    const { session, raw } = await dialerAgainstRaw(channels, {
-      logger: new MemoryLogger(),
-      keepaliveIntervalMs: 0,
-    });
+    const { session, raw } = await quietDialer(channels);
     try {
       const opening = session.open(web);
       const open = await raw.nextOf(FrameType.Open);
@@ -134,9 +139,7 @@ for (const frame of ["data", "fin"] as const) {
 
 Deno.test("open() after the last stream id sends go-away Normal and rejects", async () => {
   await using channels = await memoryTransport.pair();
-  const { session, raw } = await dialerAgainstRaw(channels, {
-    logger: new MemoryLogger(),
-    keepaliveIntervalMs: 0,
+  const { session, raw } = await quietDialer(channels, {
     firstStreamId: 0xffff_ffff,
   });
   try {
@@ -158,10 +161,7 @@ Deno.test("open() after the last stream id sends go-away Normal and rejects", as
 
 Deno.test("malformed input ends only that peer's session, with the reason in its go-away", async () => {
   await using channels = await memoryTransport.pair();
-  const { session, raw } = await dialerAgainstRaw(channels, {
-    logger: new MemoryLogger(),
-    keepaliveIntervalMs: 0,
-  });
+  const { session, raw } = await quietDialer(channels);
   await using other = await sessionPair(memoryTransport);
   try {
     await raw.writeBytes(new Uint8Array(64).fill(0xee));

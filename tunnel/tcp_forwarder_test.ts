@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pattern } from "./_test_pairs.ts";
-import { readAll, tcpEchoServer, tunnelFixture } from "./_test_tunnel.ts";
+import { readAll, tcpEchoServer, type TunnelFixture, tunnelFixture } from "./_test_tunnel.ts";
 import { FakeClock } from "./clock.ts";
 import { TpxError } from "./protocol/mod.ts";
 import { TcpForwarder } from "./tcp_forwarder.ts";
@@ -13,6 +13,17 @@ function assertReset(ended: unknown): void {
   } else assert.equal(ended, null);
 }
 
+/** A forwarder on a free loopback port, through `tunnel`, to `port` on loopback. */
+function forwarderTo(tunnel: TunnelFixture, port: number): TcpForwarder {
+  return TcpForwarder.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    target: { host: "127.0.0.1", port },
+    opener: tunnel.near,
+    logger: tunnel.logger,
+  });
+}
+
 async function writeAllTo(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let written = 0;
   while (written < data.length) written += await conn.write(data.subarray(written));
@@ -21,13 +32,7 @@ async function writeAllTo(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 Deno.test("TcpForwarder carries 4 MiB both ways intact through the tunnel", async () => {
   await using tunnel = await tunnelFixture();
   await using echo = tcpEchoServer();
-  await using forwarder = TcpForwarder.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    target: { host: "127.0.0.1", port: echo.port },
-    opener: tunnel.near,
-    logger: tunnel.logger,
-  });
+  await using forwarder = forwarderTo(tunnel, echo.port);
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: forwarder.port });
   const payload = pattern(4 * 1024 * 1024);
   const [, echoed] = await Promise.all([
@@ -41,13 +46,7 @@ Deno.test("TcpForwarder carries 4 MiB both ways intact through the tunnel", asyn
 Deno.test("TcpForwarder passes a half-close on and still carries the reply", async () => {
   await using tunnel = await tunnelFixture();
   using server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using forwarder = TcpForwarder.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    target: { host: "127.0.0.1", port: server.addr.port },
-    opener: tunnel.near,
-    logger: tunnel.logger,
-  });
+  await using forwarder = forwarderTo(tunnel, server.addr.port);
   using client = await Deno.connect({ hostname: "127.0.0.1", port: forwarder.port });
   using accepted = await server.accept();
   await writeAllTo(client, new TextEncoder().encode("request"));
@@ -66,13 +65,7 @@ Deno.test("TcpForwarder resets the local connection at once when the far side is
     using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     return probe.addr.port;
   })();
-  await using forwarder = TcpForwarder.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    target: { host: "127.0.0.1", port: closedPort },
-    opener: tunnel.near,
-    logger: tunnel.logger,
-  });
+  await using forwarder = forwarderTo(tunnel, closedPort);
   using client = await Deno.connect({ hostname: "127.0.0.1", port: forwarder.port });
   const ended = await client.read(new Uint8Array(16)).catch((error) => error);
   assertReset(ended);
@@ -135,13 +128,7 @@ Deno.test("TcpForwarder resets a connection whose far dial times out", async () 
 Deno.test("TcpForwarder resets local connections when the tunnel drops", async () => {
   const tunnel = await tunnelFixture();
   using server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using forwarder = TcpForwarder.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    target: { host: "127.0.0.1", port: server.addr.port },
-    opener: tunnel.near,
-    logger: tunnel.logger,
-  });
+  await using forwarder = forwarderTo(tunnel, server.addr.port);
   using client = await Deno.connect({ hostname: "127.0.0.1", port: forwarder.port });
   using accepted = await server.accept();
   await writeAllTo(client, new Uint8Array([1]));
@@ -156,13 +143,7 @@ Deno.test("TcpForwarder resets local connections when the tunnel drops", async (
 Deno.test("TcpForwarder passes a reset each way: the target's to the client, the client's to the target", async () => {
   await using tunnel = await tunnelFixture();
   using server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using forwarder = TcpForwarder.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    target: { host: "127.0.0.1", port: server.addr.port },
-    opener: tunnel.near,
-    logger: tunnel.logger,
-  });
+  await using forwarder = forwarderTo(tunnel, server.addr.port);
   for (const resetBy of ["target", "client"] as const) {
     using client = await Deno.connect({ hostname: "127.0.0.1", port: forwarder.port });
     using accepted = await server.accept();

@@ -241,16 +241,24 @@ export async function readFully(conn: Deno.Conn, p: Uint8Array): Promise<boolean
  * @returns the sink
  */
 export function countingSink(): Path {
-  return server(async (conn) => {
-    const buffer = new Uint8Array(256 * 1024);
-    let total = 0n;
-    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-      total += BigInt(n);
-    }
-    const reply = new Uint8Array(8);
-    new DataView(reply.buffer).setBigUint64(0, total);
-    await writeFully(conn, reply);
-  });
+  return server(countAndAnswer);
+}
+
+/**
+ * What a {@link countingSink} does with one connection: counts what it reads and answers with
+ * the count once its peer half-closed.
+ *
+ * @param conn the connection
+ */
+export async function countAndAnswer(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(256 * 1024);
+  let total = 0n;
+  for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+    total += BigInt(n);
+  }
+  const reply = new Uint8Array(8);
+  new DataView(reply.buffer).setBigUint64(0, total);
+  await writeFully(conn, reply);
 }
 
 /**

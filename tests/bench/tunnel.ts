@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { type BenchOptions, type BenchResult, figure, percentile, round } from "./result.ts";
 import {
+  countAndAnswer,
   countingSink,
   type Path,
   pushIntoSink,
@@ -174,14 +175,7 @@ function steeredSink(): Path & { release(): void } {
     const mode = new Uint8Array(1);
     if (!await readFully(conn, mode)) return;
     if (mode[0] === 0) return await new Promise<void>((resolve) => stalled.push(resolve));
-    const buffer = new Uint8Array(256 * 1024);
-    let total = 0n;
-    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-      total += BigInt(n);
-    }
-    const reply = new Uint8Array(8);
-    new DataView(reply.buffer).setBigUint64(0, total);
-    await writeFully(conn, reply);
+    await countAndAnswer(conn);
   });
   const release = () => {
     for (const resolve of stalled) resolve();

@@ -6,6 +6,7 @@
 // nothing left behind; and a manager of an incompatible version, fixed by
 // "tpx manager upgrade".
 import assert from "node:assert/strict";
+import { pathExists } from "../../cli/daemon/system_dns/files.ts";
 import type { InterceptView, LeaveResponse, StatusResponse } from "../../cli/daemon/api_types.ts";
 import type { RestoreResult } from "../../cli/daemon/manager_client.ts";
 import { PROTOCOL_VERSION, TPX_VERSION } from "../../tunnel/protocol/mod.ts";
@@ -85,16 +86,6 @@ async function dnsRecord(): Promise<{ owner: number; original: string | undefine
     ? undefined
     : new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
   return { owner: state.owner.pid, original };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 Deno.test({
@@ -478,7 +469,7 @@ Deno.test({
             new TextEncoder().encode(mountNs.original),
             "resolv.conf is byte for byte what it was before the first connect",
           );
-          assert.equal(await exists(DNS_STATE_FILE), false);
+          assert.equal(await pathExists(DNS_STATE_FILE), false);
           assert.deepEqual(await Deno.readFile("/etc/resolv.conf"), hostResolvConf);
           await waitFor("the daemon to exit", async () => !(await alive(pid)));
           const status = await ana.json<Status>(["status"]);

@@ -2,6 +2,7 @@
 // nothing it created is left on the machine, brings it back up, and checks that a second
 // "up" on a running cluster changes nothing.
 import assert from "node:assert/strict";
+import { pathExists } from "../../cli/daemon/system_dns/files.ts";
 import {
   applyYaml,
   cacheDir,
@@ -29,16 +30,6 @@ async function hostState(): Promise<string> {
     args: ["-c", "ip -o link show; ip route; iptables-save | grep -cE 'KUBE-|CNI-|TPX-' || true"],
   }).output();
   return new TextDecoder().decode(output.stdout);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** Processes run from the cluster's binaries or started with its state directory. */
@@ -90,19 +81,19 @@ Deno.test("cluster:down removes everything and cluster:up brings a working clust
   const mounts = await Deno.readTextFile("/proc/self/mountinfo");
   assert.doesNotMatch(mounts, /tpx-cluster|\/run\/netns\/cni-|\/var\/lib\/kubelet/);
   assert.deepEqual(await clusterProcesses(), []);
-  assert.equal(await exists(runDir()), false, `${runDir()} is left`);
+  assert.equal(await pathExists(runDir()), false, `${runDir()} is left`);
   for (const controller of ["memory", "cpu", "pids", "systemd"]) {
     const cgroup = `/sys/fs/cgroup/${controller}/kubepods`;
-    assert.equal(await exists(cgroup), false, `${cgroup} is left`);
+    assert.equal(await pathExists(cgroup), false, `${cgroup} is left`);
   }
-  if (await exists("/run/netns")) {
+  if (await pathExists("/run/netns")) {
     const netns = [];
     for await (const entry of Deno.readDir("/run/netns")) netns.push(entry.name);
     assert.deepEqual(netns.filter((name) => name.startsWith("cni-")), []);
   }
   for (const line of saved) {
     const [kind, key, value] = line.split(" ");
-    if (kind === "created") assert.equal(await exists(key!), false, `${key} is left`);
+    if (kind === "created") assert.equal(await pathExists(key!), false, `${key} is left`);
     if (kind === "sysctl") {
       const now = await Deno.readTextFile(`/proc/sys/${key!.replaceAll(".", "/")}`);
       assert.equal(now.trim().replace(/\s+/g, " "), value, `sysctl ${key} is not restored`);
