@@ -6,6 +6,7 @@
 // nothing left behind; and a manager of an incompatible version, fixed by
 // "tpx manager upgrade".
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { pathExists } from "../../cli/daemon/system_dns/files.ts";
 import type { InterceptView, LeaveResponse, StatusResponse } from "../../cli/daemon/api_types.ts";
 import type { RestoreResult } from "../../cli/daemon/manager_client.ts";
@@ -470,6 +471,7 @@ Deno.test({
             "resolv.conf is byte for byte what it was before the first connect",
           );
           assert.equal(await pathExists(DNS_STATE_FILE), false);
+          assert.equal(await pathExists(dirname(DNS_STATE_FILE)), false, "its folder too");
           assert.deepEqual(await Deno.readFile("/etc/resolv.conf"), hostResolvConf);
           await waitFor("the daemon to exit", async () => !(await alive(pid)));
           const status = await ana.json<Status>(["status"]);

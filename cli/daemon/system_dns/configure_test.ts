@@ -84,7 +84,7 @@ Deno.test("configureSystemDns() points resolv.conf at the stub and restore() put
   assert.deepEqual(result.files.map((f) => f.result), ["restored"]);
   assert.deepEqual(await Deno.readFile(s.machine.paths.resolvConf), original);
   assert.equal((await Deno.stat(s.machine.paths.resolvConf)).mode! & 0o7777, 0o640);
-  assert.equal(await exists(statePath(s.machine.stateDir)), false);
+  assert.equal(await exists(s.machine.stateDir), false, "the state folder tpx made is gone too");
 });
 
 Deno.test("restore() twice is a no-op the second time", async () => {

@@ -101,13 +101,16 @@ export async function writeState(stateDir: string, state: SystemDnsState): Promi
 }
 
 /**
- * Removes the state file; none is fine.
+ * Removes the state file, and its folder once nothing else is in it (tpx made it: the machine
+ * is left as it was); none is fine.
  *
  * @param stateDir the folder
  */
 export async function removeState(stateDir: string): Promise<void> {
   try {
     await Deno.remove(statePath(stateDir));
+    for await (const _ of Deno.readDir(stateDir)) return;
+    await Deno.remove(stateDir);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
