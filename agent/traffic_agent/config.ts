@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isRuntimeVariable } from "../../cluster/injection/agent_container.ts";
 import { TpxError } from "../../tunnel/protocol/mod.ts";
 
 /** A port the agent fronts: it listens on `agentPort` and the app listens on `appPort`. */
@@ -53,16 +54,6 @@ export const AgentEnv = {
 const kinds = ["Deployment", "StatefulSet", "ReplicaSet"] as const;
 
 /**
- * Whether a variable configures the agent's own Deno runtime (the image's `ENV`, which the
- * injection sets after the app's copy) rather than being the app's. Reported as the app's, they
- * would reach a developer's `tpx intercept -- cmd` and point a local `deno` at the image's
- * read-only cache.
- */
-export function isRuntimeVariable(name: string): boolean {
-  return name.startsWith("DENO_");
-}
-
-/**
  * Reads the configuration.
  *
  * @param env the environment, as `Deno.env.toObject()` gives it
@@ -81,7 +72,12 @@ export function readAgentConfig(env: Record<string, string>): AgentConfig {
     throw configError(AgentEnv.WorkloadKind, `is "${kind}", not one of ${kinds.join(", ")}`);
   }
   const appEnv = Object.fromEntries(
-    Object.entries(env).filter(([name]) => !name.startsWith("TPX_") && !isRuntimeVariable(name)),
+    Object.entries(env).filter(([name]) =>
+      !name.startsWith("TPX_") &&
+      // The image's own, set after the app's copy: reported as the app's, they would point a
+      // developer's `tpx intercept -- deno …` at the image's read-only cache.
+      !isRuntimeVariable(name)
+    ),
   );
   return {
     managerHost,

@@ -38,6 +38,18 @@ export const AGENT_RUNTIME_ENV: readonly EnvVar[] = [
   { name: "DENO_NO_PROMPT", value: "1" },
 ];
 
+/**
+ * Whether a variable configures the Deno runtime (see {@link AGENT_RUNTIME_ENV}) rather than
+ * being the app's: the injection copies none of the app's, and the agent reports none as the
+ * app's.
+ *
+ * @param name the variable's name
+ * @returns true for `DENO_*`
+ */
+export function isRuntimeVariable(name: string): boolean {
+  return name.startsWith("DENO_");
+}
+
 /** The user the image runs as (`USER 65532:65532` in the Containerfile). */
 export const AGENT_USER = 65532;
 
@@ -122,7 +134,7 @@ export function agentContainer(
  * runtime (see {@link AGENT_RUNTIME_ENV}).
  */
 function copiedEnv(app: Container): EnvVar[] {
-  const copied = (v: EnvVar) => !v.name.startsWith("TPX_") && !v.name.startsWith("DENO_");
+  const copied = (v: EnvVar) => !v.name.startsWith("TPX_") && !isRuntimeVariable(v.name);
   return (app.env ?? []).filter(copied).map((v) => {
     const copy = structuredClone(v);
     // Without a container name, a resource reference means the container that reads it: the
