@@ -13,7 +13,8 @@
  * @module
  */
 import { cliResult } from "../support/cli.ts";
-import { AGENT, getJson } from "./_injection_support.ts";
+import { AGENT } from "./_injection_support.ts";
+import { getJson } from "./cluster.ts";
 import { cacheDir, type CommandResult, exec } from "./cluster.ts";
 
 /** What the echo app or a local app answered to a request from inside the cluster. */

@@ -26,6 +26,7 @@ import {
   deleteNamespace,
   exec,
   forceRemoveManager,
+  getJson,
   images,
   kubeconfigPath,
   kubectl,
@@ -37,17 +38,6 @@ export const AGENT = "tpx-agent";
 
 /** How long the manager waits before removing an idle agent in these tests. */
 export const AGENT_IDLE_MS = 2_000;
-
-/**
- * Reads objects with kubectl as JSON.
- *
- * @param args what to get, e.g. `["deployment", "web", "-n", ns]`
- * @returns the parsed output
- */
-export async function getJson<T>(args: readonly string[]): Promise<T> {
-  const { stdout } = await kubectl(["get", ...args, "-o", "json"], { check: true });
-  return JSON.parse(stdout) as T;
-}
 
 /**
  * Creates the objects of a manifest. `create`, not `apply`: kubectl would keep a

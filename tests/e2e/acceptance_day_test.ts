@@ -29,7 +29,6 @@ import {
 import {
   AGENT_IDLE_MS,
   differences,
-  getJson,
   readyPods,
   snapshot,
   waitRestored,
@@ -37,10 +36,12 @@ import {
 import {
   applyYaml,
   clientPod,
+  clusterConnectArgs,
   createNamespace,
   deleteNamespace,
   echoApp,
   exec,
+  getJson,
   images,
   kubeconfigPath,
   rolloutStatus,
@@ -60,20 +61,6 @@ const SERVICE_PORT = "http";
 
 /** `tpx status -o json`. */
 type Status = StatusResponse & { connected: boolean };
-
-function connectArgs(managerNamespace: string, namespace: string, systemDns: "auto" | "off") {
-  return [
-    "connect",
-    "--kubeconfig",
-    kubeconfigPath(),
-    "--manager-namespace",
-    managerNamespace,
-    "-n",
-    namespace,
-    "--system-dns",
-    systemDns,
-  ];
-}
 
 /** Who the system DNS state file names as its owner, and the resolv.conf it would restore. */
 async function dnsRecord(): Promise<{ owner: number; original: string | undefined }> {
@@ -167,7 +154,9 @@ Deno.test({
       const ok2 = await t.step(
         "2. connect: serviceb by name, UDP, and the session in status",
         async () => {
-          const connect = await ana.run(connectArgs(managerNamespace, sa, "off"), { USER: "ana" });
+          const connect = await ana.run(clusterConnectArgs(managerNamespace, sa, "off"), {
+            USER: "ana",
+          });
           assert.equal(connect.code, 0, connect.stderr);
           const status = await ana.json<Status>(["status"]);
           assert.equal(status.connected, true);
@@ -283,7 +272,9 @@ Deno.test({
       const ok5 = await t.step(
         "5. a second workstation: a global intercept conflicts; personal ones share",
         async () => {
-          const connect = await ben.run(connectArgs(managerNamespace, sa, "off"), { USER: "ben" });
+          const connect = await ben.run(clusterConnectArgs(managerNamespace, sa, "off"), {
+            USER: "ben",
+          });
           assert.equal(connect.code, 0, connect.stderr);
           const refused = await ben.run([
             "intercept",
@@ -374,9 +365,13 @@ Deno.test({
       const ok7 = await t.step(
         "7. kill -9 of the daemon mid-intercept: the app is back within the lease, the agent goes, the next connect repairs DNS",
         async () => {
-          const connect = await mountNs.tpx(ana.home, connectArgs(managerNamespace, sa, "auto"), {
-            USER: "ana",
-          });
+          const connect = await mountNs.tpx(
+            ana.home,
+            clusterConnectArgs(managerNamespace, sa, "auto"),
+            {
+              USER: "ana",
+            },
+          );
           assert.equal(connect.code, 0, connect.stderr);
           const status = await ana.json<Status>(["status"]);
           assert.deepEqual(
@@ -416,9 +411,13 @@ Deno.test({
 
           // The next connect undoes the dead daemon's change before it makes its own: had it
           // not, it would record the dead stub's file as the one to restore at quit.
-          const again = await mountNs.tpx(ana.home, connectArgs(managerNamespace, sa, "auto"), {
-            USER: "ana",
-          });
+          const again = await mountNs.tpx(
+            ana.home,
+            clusterConnectArgs(managerNamespace, sa, "auto"),
+            {
+              USER: "ana",
+            },
+          );
           assert.equal(again.code, 0, again.stderr);
           const { pid } = (await ana.json<Status>(["status"])).daemon;
           assert.deepEqual(await dnsRecord(), { owner: pid, original: mountNs.original });
@@ -543,7 +542,7 @@ async function incompatibleManager() {
     const install = await manager("install", tag);
     assert.equal(install.code, 0, install.stderr);
 
-    const connect = connectArgs(managerNamespace, namespace, "off");
+    const connect = clusterConnectArgs(managerNamespace, namespace, "off");
     const refused = await cli.run(connect);
     // The manager is the newer side here, so the fix the message names is the daemon's;
     // moving the manager to this build's image with "tpx manager upgrade" fixes it as well.

@@ -102,6 +102,44 @@ export function kubectlPath(): string {
 }
 
 /**
+ * `kubectl get ARGS -o json`, parsed.
+ *
+ * @param args what to get, e.g. `["deployment", "echo", "-n", ns]`
+ * @returns the object or list
+ * @throws {KubectlError} when kubectl fails
+ */
+export async function getJson<T>(args: readonly string[]): Promise<T> {
+  const { stdout } = await kubectl(["get", ...args, "-o", "json"], { check: true });
+  return JSON.parse(stdout) as T;
+}
+
+/**
+ * `tpx connect` to the local cluster through its admin kubeconfig.
+ *
+ * @param managerNamespace where the manager runs
+ * @param namespace the session's namespace
+ * @param systemDns whether the daemon may change the machine's resolver (root only)
+ * @returns the arguments
+ */
+export function clusterConnectArgs(
+  managerNamespace: string,
+  namespace: string,
+  systemDns: "auto" | "off" = "off",
+): string[] {
+  return [
+    "connect",
+    "--kubeconfig",
+    kubeconfigPath(),
+    "--manager-namespace",
+    managerNamespace,
+    "-n",
+    namespace,
+    "--system-dns",
+    systemDns,
+  ];
+}
+
+/**
  * kubectl's environment: its discovery cache lives with the cluster's other files, so nothing
  * is left in the user's ~/.kube once the cluster is gone.
  *

@@ -47,12 +47,12 @@ async function clusterIP(namespace: string, service: string): Promise<string> {
   return stdout.trim();
 }
 
-async function getJson<T>(args: string[]): Promise<T> {
+async function kubectlJson<T>(args: string[]): Promise<T> {
   return JSON.parse((await kubectl(args, { check: true })).stdout) as T;
 }
 
 Deno.test("the cluster runs Kubernetes v1.34 with a cgroupfs kubelet, iptables kube-proxy and CoreDNS", async () => {
-  const version = await getJson<{ gitVersion: string }>(["get", "--raw", "/version"]);
+  const version = await kubectlJson<{ gitVersion: string }>(["get", "--raw", "/version"]);
   assert.match(version.gitVersion, /^v1\.34\.\d+$/);
   const { stdout: kubeletVersion } = await kubectl(
     ["get", "node", NODE, "-o", "jsonpath={.status.nodeInfo.kubeletVersion}"],
@@ -61,7 +61,7 @@ Deno.test("the cluster runs Kubernetes v1.34 with a cgroupfs kubelet, iptables k
   assert.equal(kubeletVersion, version.gitVersion);
 
   // What the running kubelet uses, as it reports it (not what the harness meant to write).
-  const { kubeletconfig } = await getJson<{ kubeletconfig: Record<string, unknown> }>(
+  const { kubeletconfig } = await kubectlJson<{ kubeletconfig: Record<string, unknown> }>(
     ["get", "--raw", `/api/v1/nodes/${NODE}/proxy/configz`],
   );
   assert.equal(kubeletconfig.cgroupDriver, "cgroupfs");
@@ -72,7 +72,7 @@ Deno.test("the cluster runs Kubernetes v1.34 with a cgroupfs kubelet, iptables k
   const proxyMode = await fetch("http://127.0.0.1:10249/proxyMode");
   assert.equal(await proxyMode.text(), "iptables");
 
-  const dns = await getJson<{ items: [Deployment, { spec: { clusterIP: string } }] }>(
+  const dns = await kubectlJson<{ items: [Deployment, { spec: { clusterIP: string } }] }>(
     ["get", "deployment/coredns", "service/kube-dns", "-n", "kube-system", "-o", "json"],
   );
   const [deployment, service] = dns.items;
@@ -87,7 +87,7 @@ interface Deployment {
 }
 
 Deno.test("pods start from the images imported into the node and nothing is pulled", async () => {
-  const node = await getJson<{ status: { images: { names: string[] }[] } }>(
+  const node = await kubectlJson<{ status: { images: { names: string[] }[] } }>(
     ["get", "node", NODE, "-o", "json"],
   );
   const names = node.status.images.flatMap((image) => image.names);
@@ -100,7 +100,7 @@ Deno.test("pods start from the images imported into the node and nothing is pull
     await kubectl(["wait", "-n", ns, "--for=condition=Ready", "pod/client", "--timeout=60s"], {
       check: true,
     });
-    const events = await getJson<{ items: { reason: string; message: string }[] }>(
+    const events = await kubectlJson<{ items: { reason: string; message: string }[] }>(
       ["get", "events", "-n", ns, "--field-selector", "involvedObject.name=client", "-o", "json"],
     );
     const reasons = events.items.map((event) => `${event.reason}: ${event.message}`);

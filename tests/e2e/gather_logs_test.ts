@@ -12,6 +12,7 @@ import {
   deleteNamespace,
   echoApp,
   forceRemoveManager,
+  getJson,
   images,
   kubeconfigPath,
   kubectl,
@@ -25,9 +26,23 @@ function tpx(home: string, args: readonly string[]): Promise<CommandResult> {
   return runTpx([...args, "--kubeconfig", kubeconfigPath()], { TPX_HOME: home });
 }
 
-async function getJson<T>(args: readonly string[]): Promise<T> {
-  const { stdout } = await kubectl(["get", ...args, "-o", "json"], { check: true });
-  return JSON.parse(stdout) as T;
+/** `tpx gather-logs` for the manager in `ns`, into an archive in `home`; it must succeed. */
+async function gatherLogs(
+  home: string,
+  ns: string,
+): Promise<{ archive: string; result: GatherResult }> {
+  const archive = `${home}/logs.tar.gz`;
+  const gathered = await tpx(home, [
+    "gather-logs",
+    "--namespace-manager",
+    ns,
+    "-o",
+    archive,
+    "--output",
+    "json",
+  ]);
+  assert.equal(gathered.code, 0, gathered.stderr);
+  return { archive, result: JSON.parse(gathered.stdout) as GatherResult };
 }
 
 Deno.test("gather-logs --namespace-manager archives the manager's log lines from the cluster", async () => {
@@ -52,18 +67,7 @@ Deno.test("gather-logs --namespace-manager archives the manager's log lines from
       return stdout.trim() === "" ? undefined : stdout;
     });
 
-    const archive = `${home}/logs.tar.gz`;
-    const gathered = await tpx(home, [
-      "gather-logs",
-      "--namespace-manager",
-      ns,
-      "-o",
-      archive,
-      "--output",
-      "json",
-    ]);
-    assert.equal(gathered.code, 0, gathered.stderr);
-    const result = JSON.parse(gathered.stdout) as GatherResult;
+    const { archive, result } = await gatherLogs(home, ns);
     assert.deepEqual(
       result.missing.filter((line) => !/^(status\.json|daemon\.log):/.test(line)),
       [],
@@ -127,17 +131,7 @@ Deno.test("gather-logs archives the log of every injected agent, found by listin
       return stdout.includes("agent started") ? name : undefined;
     });
 
-    const archive = `${home}/logs.tar.gz`;
-    const gathered = await tpx(home, [
-      "gather-logs",
-      "--namespace-manager",
-      ns,
-      "-o",
-      archive,
-      "--output",
-      "json",
-    ]);
-    assert.equal(gathered.code, 0, gathered.stderr);
+    const { archive } = await gatherLogs(home, ns);
     const files = await readTarGz(archive);
     const agentLog = files.get(`agents/${app}/${pod}/tpx-agent.log`);
     assert.ok(agentLog !== undefined, [...files.keys()].join(", "));

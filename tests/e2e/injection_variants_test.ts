@@ -17,7 +17,6 @@ import {
   type EchoWorkload,
   echoWorkload,
   getInCluster,
-  getJson,
   readyPods,
   settledIntercept,
   snapshot,
@@ -26,7 +25,7 @@ import {
   waitRestored,
   withInjectionSetup,
 } from "./_injection_support.ts";
-import { rolloutStatus, waitFor } from "./cluster.ts";
+import { getJson, rolloutStatus, waitFor } from "./cluster.ts";
 
 const REPLICAS = 2;
 

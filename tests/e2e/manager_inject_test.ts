@@ -5,12 +5,11 @@ import assert from "node:assert/strict";
 import { restorationDiff, type Service, type Workload } from "../../cluster/injection/mod.ts";
 import {
   createYaml,
-  getJson,
   settledIntercept,
   waitRestored,
   withInjectionSetup,
 } from "./_injection_support.ts";
-import { echoApp, rolloutStatus, waitFor } from "./cluster.ts";
+import { echoApp, getJson, rolloutStatus, waitFor } from "./cluster.ts";
 
 Deno.test("the manager injects the agent for a waiting intercept and restores the workload when idle", async () => {
   await withInjectionSetup({}, async ({ namespaces: [appNs], client }) => {

@@ -16,6 +16,7 @@ import {
   deleteNamespace,
   echoApp,
   forceRemoveManager,
+  getJson,
   images,
   kubeconfigPath,
   kubectl,
@@ -36,11 +37,6 @@ async function tpxJson<T>(args: readonly string[]): Promise<T> {
   const result = await tpx([...args, "-o", "json"]);
   assert.equal(result.code, 0, `tpx ${args.join(" ")}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
-}
-
-async function getJson<T>(args: readonly string[]): Promise<T> {
-  const { stdout } = await kubectl(["get", ...args, "-o", "json"], { check: true });
-  return JSON.parse(stdout) as T;
 }
 
 async function canI(as: string, args: readonly string[]): Promise<boolean> {

@@ -16,17 +16,13 @@ import {
   deleteNamespace,
   echoApp,
   forceRemoveManager,
+  getJson,
   images,
   kubeconfigPath,
   kubectl,
   rolloutStatus,
   waitFor,
 } from "./cluster.ts";
-
-async function getJson<T>(args: readonly string[]): Promise<T> {
-  const { stdout } = await kubectl(["get", ...args, "-o", "json"], { check: true });
-  return JSON.parse(stdout) as T;
-}
 
 async function cleanup(managerNs: string, appNs: string): Promise<void> {
   await deleteNamespace(appNs);

@@ -8,13 +8,14 @@ import { restorationDiff, type Workload } from "../../cluster/injection/mod.ts";
 import { cliHome } from "../support/cli.ts";
 import { whoServer } from "../support/http_servers.ts";
 import { fromCluster, udpEcho } from "./_day_support.ts";
-import { getJson, withInjectionSetup } from "./_injection_support.ts";
+import { withInjectionSetup } from "./_injection_support.ts";
+import { getJson } from "./cluster.ts";
 import {
   applyYaml,
   clientPod,
+  clusterConnectArgs,
   echoApp,
   exec,
-  kubeconfigPath,
   rolloutStatus,
   waitFor,
 } from "./cluster.ts";
@@ -36,17 +37,7 @@ Deno.test("connect, names and services from this machine, intercepts in two name
     await using laptopA = whoServer("laptop-a");
     await using laptopB = whoServer("laptop-b");
     await using cli = await cliHome();
-    const connect = await cli.run([
-      "connect",
-      "--kubeconfig",
-      kubeconfigPath(),
-      "--manager-namespace",
-      setup.managerNamespace,
-      "-n",
-      a,
-      "--system-dns",
-      "off",
-    ]);
+    const connect = await cli.run(clusterConnectArgs(setup.managerNamespace, a));
     assert.equal(connect.code, 0, connect.stderr);
     const status = await cli.json<StatusResponse>(["status"]);
     assert.equal(status.session?.namespace, a);
@@ -134,17 +125,7 @@ Deno.test("leave --restore gives the workload back at once; after kill -9 of the
     const original = await getJson<Workload>(["deployment", "echo", "-n", ns]);
     await using laptop = whoServer("laptop");
     await using cli = await cliHome();
-    const connect = [
-      "connect",
-      "--kubeconfig",
-      kubeconfigPath(),
-      "--manager-namespace",
-      setup.managerNamespace,
-      "-n",
-      ns,
-      "--system-dns",
-      "off",
-    ];
+    const connect = clusterConnectArgs(setup.managerNamespace, ns);
     assert.equal((await cli.run(connect)).code, 0);
     await cli.json(["intercept", "echo", "-p", `${laptop.port}:http`]);
     const left = await cli.json<LeaveResponse>(["leave", `echo-${ns}`, "--restore"]);

@@ -24,7 +24,7 @@
 import type { InterceptView, StatusResponse } from "../../../cli/daemon/api_types.ts";
 import type { RestoreResult } from "../../../cli/daemon/manager_client.ts";
 import {
-  kubeconfigPath,
+  clusterConnectArgs,
   kubectl,
   podNames,
   portForward,
@@ -102,17 +102,7 @@ class Day {
   }
 
   #connectArgs(): string[] {
-    return [
-      "connect",
-      "--kubeconfig",
-      kubeconfigPath(),
-      "--manager-namespace",
-      this.#setup.managerNamespace,
-      "-n",
-      this.#ns,
-      "--system-dns",
-      "off",
-    ];
+    return clusterConnectArgs(this.#setup.managerNamespace, this.#ns);
   }
 
   #intercept(): Promise<InterceptView> {
